@@ -1,0 +1,5 @@
+import sys
+
+from hmf.cli import main
+
+sys.exit(main())

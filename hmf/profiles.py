@@ -1,0 +1,70 @@
+"""Run profiles, chosen with ``$HMF_PROFILE``: how much of the paper's protocol to run.
+
+* ``smoke`` - minutes on a CI runner: one seed, a handful of epochs, one or two configurations.
+  Numbers from it only show that the code runs; they are not results.
+* ``book`` (default) - what the published book shows: the paper's epochs, early stopping and five
+  seeds, over a documented subset of the Table 2 grid that a 2-core laptop finishes.
+* ``paper`` - the paper's full protocol: every Table 2 configuration, five seeds each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from hmf.errors import UsageError
+
+__all__ = ["Profile", "PROFILES", "get_profile", "current_profile"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    max_epochs_rating: int  # paper: 512
+    max_epochs_ranking: int  # paper: 128
+    patience: int  # paper: stop after 5 epochs without improvement
+    seeds: tuple[int, ...]  # paper: five seeds
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        description="CI check that every notebook runs; a few epochs, one seed - not results",
+        max_epochs_rating=5,
+        max_epochs_ranking=3,
+        patience=5,
+        seeds=(0,),
+    ),
+    "book": Profile(
+        name="book",
+        description="the published book: paper epochs and seeds on a documented grid subset",
+        max_epochs_rating=512,
+        max_epochs_ranking=128,
+        patience=5,
+        seeds=(0, 1, 2, 3, 4),
+    ),
+    "paper": Profile(
+        name="paper",
+        description="the paper's full Table 2 grid, five seeds per configuration",
+        max_epochs_rating=512,
+        max_epochs_ranking=128,
+        patience=5,
+        seeds=(0, 1, 2, 3, 4),
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown profile {name!r}: expected one of {', '.join(PROFILES)} "
+            "(set HMF_PROFILE or pass the name)"
+        ) from None
+
+
+def current_profile() -> Profile:
+    """The profile named by ``$HMF_PROFILE`` (default ``book``)."""
+    return get_profile(os.environ.get("HMF_PROFILE", "book"))
