@@ -86,15 +86,15 @@ def locate(name: str, data_dir: str | os.PathLike | None = None) -> tuple[dict[s
         if all(p.is_file() for p in paths.values()):
             return paths, _verify_local(spec, paths)
     first = spec.files[0].path
-    looked = ", ".join(str(r / first) for r in roots)
+    looked = ", ".join(str(r) for r in roots)
     how = (
         f"run `hmf data fetch {name}` to download it"
         if spec.archive
         else spec.manual
     )
     raise DatasetMissingError(
-        f"{spec.title} ({name}) not found: no {first} in {looked}. "
-        f"{how}; or set HMF_DATA_DIR to a directory laid out as the official archives extract."
+        f"{spec.title} ({name}) not found: looked for {first} under {looked}. {how.rstrip('.')}; "
+        "or set HMF_DATA_DIR to a directory laid out as the official archives extract."
     )
 
 
@@ -134,19 +134,21 @@ def load(name: str, data_dir: str | os.PathLike | None = None) -> Dataset:
     )
 
 
-def fetch(name: str, data_dir: str | os.PathLike | None = None, progress: bool = True) -> dict[str, Path]:
+def fetch(
+    name: str, data_dir: str | os.PathLike | None = None, progress: bool = True
+) -> tuple[dict[str, Path], bool]:
     """Make ``name`` available: reuse a local copy if one is found, else download it.
 
-    Returns the paths of its files. A download goes into the cache (``cache_dir()``).
+    Returns the paths of its files and whether they match the official digests (a download
+    always does, or it raises). A download goes into the cache (``cache_dir()``).
     """
     spec = get_spec(name)
     try:
-        paths, _ = locate(name, data_dir)
-        return paths
+        return locate(name, data_dir)
     except DatasetMissingError:
         if spec.archive is None:
             raise
-    return _download(spec, cache_dir(), progress)
+    return _download(spec, cache_dir(), progress), True
 
 
 def _download(spec: DatasetSpec, root: Path, progress: bool) -> dict[str, Path]:
