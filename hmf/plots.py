@@ -1,0 +1,139 @@
+"""Figures for the book: one function per picture, so notebooks stay a line per figure.
+
+Every function draws from the package's own objects (a :class:`~hmf.data.Dataset`, a
+:class:`~hmf.split.Split`) and returns a closed :class:`matplotlib.figure.Figure`: Jupyter shows a
+figure that is the value of a cell exactly once, and a script can :func:`save` it instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hmf.data import Dataset
+from hmf.paper import DATASET_LABELS
+from hmf.split import Split
+
+__all__ = [
+    "SUBSET_COLOURS",
+    "dataset_overview",
+    "interactions_per",
+    "rating_histogram",
+    "timeline",
+    "missing_dataset",
+    "save",
+]
+
+# One colour per subset, used by every figure that shows the split.
+SUBSET_COLOURS = {"train": "tab:blue", "validation": "tab:orange", "test": "tab:green"}
+_SECONDS_PER_DAY = 86_400.0
+
+
+def _label(name: str) -> str:
+    return DATASET_LABELS.get(name, name)
+
+
+def interactions_per(ax, interactions: pd.DataFrame, column: str, noun: str) -> None:
+    """Histogram (log-log) of how many interactions each ``column`` value (user or item) has."""
+    counts = interactions[column].value_counts().to_numpy()
+    # Log-spaced bins so that the long tail and the many rare entities are both visible.
+    bins = np.unique(np.logspace(0, np.log10(counts.max() + 1), 30).round())
+    ax.hist(counts, bins=bins, color="0.35")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"interactions per {noun}")
+    ax.set_ylabel(f"{noun}s")
+    ax.set_title(f"{len(counts):,} {noun}s, median {np.median(counts):g} interactions")
+
+
+def rating_histogram(ax, interactions: pd.DataFrame, implicit: bool) -> None:
+    """Bar chart of the rating values; for implicit feedback, a note instead of one bar."""
+    if implicit:
+        ax.text(0.5, 0.5, "implicit feedback:\nevery interaction counts as 1",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    values = interactions["rating"].value_counts().sort_index()
+    ax.bar(values.index.astype(float), values.to_numpy(), width=0.8, color="0.35")
+    ax.set_xticks(values.index.astype(float))
+    ax.set_xlabel("rating")
+    ax.set_ylabel("interactions")
+    ax.set_title(f"ratings, mean {interactions['rating'].mean():.2f}")
+
+
+def timeline(ax, dataset: Dataset, split: Split, bins: int = 80) -> None:
+    """Interactions per time bin, with the training / validation / test periods shaded.
+
+    The black line counts every interaction of the raw data set; the coloured lines count the
+    ones each subset keeps, so the gap between them in validation and test is what cold-start
+    filtering (and, for DIGINETICA, the user filter and date range) removed. Boundaries are drawn
+    at the first kept timestamp of validation and of test.
+    """
+    stamps = dataset.interactions["timestamp"].to_numpy()
+    # Matplotlib's date numbers are days since 1970-01-01, so seconds / 86400 can be used as-is.
+    edges = np.linspace(stamps.min(), stamps.max(), bins + 1) / _SECONDS_PER_DAY
+    counts, _ = np.histogram(stamps / _SECONDS_PER_DAY, edges)
+    ax.stairs(counts, edges, color="black", linewidth=1, label="all interactions")
+
+    periods = []
+    for name, colour in SUBSET_COLOURS.items():
+        days = split.subset(name)["timestamp"].to_numpy() / _SECONDS_PER_DAY
+        if len(days):
+            kept, _ = np.histogram(days, edges)
+            ax.stairs(kept, edges, color=colour, linewidth=1.5, label=f"{name} (kept)")
+            periods.append((name, days.min(), days.max()))
+    for name, start, end in periods:
+        ax.axvspan(start, end, color=SUBSET_COLOURS[name], alpha=0.12, linewidth=0)
+        if name != "train":
+            ax.axvline(start, color=SUBSET_COLOURS[name], linestyle="--", linewidth=1)
+
+    ax.set_yscale("log")
+    ax.set_ylabel(f"interactions per {(edges[1] - edges[0]):.3g} days")
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title("interactions over time and the paper's split")
+
+
+def dataset_overview(dataset: Dataset, split: Split):
+    """Four panels for one data set: per-user and per-item counts, ratings, and the timeline."""
+    fig = plt.figure(figsize=(11, 7.5), layout="constrained")
+    grid = fig.add_gridspec(2, 3)
+    interactions_per(fig.add_subplot(grid[0, 0]), dataset.interactions, "user", "user")
+    interactions_per(fig.add_subplot(grid[0, 1]), dataset.interactions, "item", "item")
+    rating_histogram(fig.add_subplot(grid[0, 2]), dataset.interactions, dataset.implicit)
+    timeline(fig.add_subplot(grid[1, :]), dataset, split)
+    mark = f" ({dataset.mark})" if dataset.mark else ""
+    fig.suptitle(f"{_label(dataset.name)}{mark}: {len(dataset.interactions):,} interactions",
+                 fontweight="bold")
+    plt.close(fig)  # shown once, as the cell's value, not again by the inline backend
+    return fig
+
+
+def missing_dataset(name: str, error: Exception):
+    """A clearly marked gap where a data set's figure would be, with the command that fetches it."""
+    from IPython.display import Markdown
+
+    reason = " ".join(str(error).split())
+    return Markdown(
+        f"> **{_label(name)} is missing on this machine, so its figure is left out.**\n>\n"
+        f"> Fetch it with `hmf data fetch {name}`, then rebuild this page.\n>\n"
+        f"> Why: {reason}"
+    )
+
+
+def save(fig, path: str | Path, formats: tuple[str, ...] = ("svg", "pdf", "png")) -> list[Path]:
+    """Write ``fig`` as ``path`` with each suffix in ``formats``; returns the files written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        target = path.with_suffix(f".{fmt}")
+        fig.savefig(target, dpi=200 if fmt == "png" else None, bbox_inches="tight")
+        written.append(target)
+    return written
