@@ -1,0 +1,80 @@
+"""Model selection and significance, as paper Section 4.3 and Table 3 describe them.
+
+* Every configuration is trained with several seeds; the configuration with the best *mean
+  validation* metric (lowest RMSE, highest HitRatio@10) is selected; its test results over the
+  seeds are reported as mean ± standard deviation.
+* A dagger marks a method whose selected test results differ significantly from the reference
+  method's (HMF / BPR-HMF, or depth 1 in Table 6) under Tukey's HSD over all compared methods
+  (statsmodels ``pairwise_tukeyhsd``, alpha 0.05).
+
+The standard deviation is the sample standard deviation (ddof = 1); the paper does not say which.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["LOWER_IS_BETTER", "select", "summarize", "tukey_against"]
+
+LOWER_IS_BETTER = {"rmse": True, "hit_ratio@10": False, "mrr@10": False}
+
+
+def select(frame: pd.DataFrame, metric: str, by: tuple[str, ...] = ("dataset", "model")) -> pd.DataFrame:
+    """Rows of ``frame`` (see ``records_frame``) belonging to each group's selected configuration.
+
+    Only configurations with the largest number of finished seeds in their group compete, so a
+    half-finished configuration cannot win on a lucky seed.
+    """
+    column = f"validation {metric}"
+    chosen = []
+    for _, group in frame.groupby(list(by), sort=False):
+        seeds = group.groupby("config")["seed"].nunique()
+        complete = seeds.index[seeds == seeds.max()]
+        means = group[group["config"].isin(complete)].groupby("config")[column].mean()
+        if means.isna().all():
+            continue
+        best = means.idxmin() if LOWER_IS_BETTER[metric] else means.idxmax()
+        chosen.append(group[group["config"] == best])
+    return pd.concat(chosen) if chosen else frame.iloc[:0]
+
+
+def summarize(selected: pd.DataFrame, metrics: tuple[str, ...], by=("dataset", "model")) -> pd.DataFrame:
+    """Mean and sample std over seeds of each test metric, plus mean seconds, per group."""
+    agg = {}
+    for m in metrics:
+        agg[f"{m}"] = (f"test {m}", "mean")
+        agg[f"{m} std"] = (f"test {m}", lambda x: float(np.std(x, ddof=1)) if len(x) > 1 else float("nan"))
+    agg["seeds"] = ("seed", "nunique")
+    agg["config"] = ("config", "first")
+    agg["train_seconds"] = ("train_seconds", "mean")
+    agg["inference_seconds"] = ("inference_seconds", "mean")
+    return selected.groupby(list(by), sort=False).agg(**agg)
+
+
+def tukey_against(selected: pd.DataFrame, metric: str, reference, group: str = "model",
+                  alpha: float = 0.05) -> dict:
+    """``{method: (p_adjusted, significant)}`` for each method against ``reference``.
+
+    ``selected`` holds the selected runs of one data set; Tukey's HSD is computed over all its
+    methods together, as in the paper. Methods with fewer than two seeds get ``(nan, False)``.
+    """
+    from statsmodels.stats.multicomp import pairwise_tukeyhsd
+
+    values = selected[f"test {metric}"].to_numpy(float)
+    groups = selected[group].astype(str).to_numpy()
+    counts = pd.Series(groups).value_counts()
+    names = [str(g) for g in pd.unique(groups)]
+    out = {name: (float("nan"), False) for name in names if name != str(reference)}
+    if str(reference) not in names or counts.min() < 2 or len(names) < 2:
+        return out
+    result = pairwise_tukeyhsd(values, groups, alpha=alpha)
+    labels = [str(g) for g in result.groupsunique]
+    for (i, j), p, reject in zip(itertools.combinations(range(len(labels)), 2), result.pvalues, result.reject):
+        a, b = labels[i], labels[j]
+        if str(reference) in (a, b):
+            other = b if a == str(reference) else a
+            out[other] = (float(p), bool(reject))
+    return out
