@@ -43,8 +43,8 @@ $(STAMP): requirements.lock pyproject.toml
 		--no-deps --no-build-isolation -e .
 	touch $@
 
-# With HMF_DATA_DIR set this only verifies the local copies; otherwise it downloads the official
-# archives into the per-user cache (checksummed; nothing is written into the repository).
+# Copies found under HMF_DATA_DIR are only verified; a data set not found there is downloaded
+# from its official source into the per-user cache (checksummed; never into the repository).
 data: $(STAMP)
 	$(BIN)/hmf data fetch $(DATASETS)
 

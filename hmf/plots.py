@@ -117,9 +117,13 @@ def dataset_overview(dataset: Dataset, split: Split):
 
 def missing_dataset(name: str, error: Exception):
     """A clearly marked gap where a data set's figure would be, with the command that fetches it."""
+    import html
+
     from IPython.display import Markdown
 
-    reason = " ".join(str(error).split())
+    # Escaped: messages hold placeholders like "<data dir>" that Markdown would drop as HTML, and
+    # "$HMF_DATA_DIR", whose dollar sign Jupyter would take for the start of math.
+    reason = html.escape(" ".join(str(error).split()), quote=False).replace("$", "\\$")
     return Markdown(
         f"> **{_label(name)} is missing on this machine, so its figure is left out.**\n>\n"
         f"> Fetch it with `hmf data fetch {name}`, then rebuild this page.\n>\n"

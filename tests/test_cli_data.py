@@ -17,8 +17,10 @@ def test_stats_json_is_our_numbers_only(isolated_env, capsys):
     assert main(["data", "stats", "ml-100k", "--format", "json", "--data-dir", str(isolated_env)]) == 0
     records = json.loads(capsys.readouterr().out)
     assert records == [
-        {"dataset": "ml-100k", "users": 3, "items": 2, "train": 3, "validation": 0, "test": 0,
-         "density": 0.5, "verified": False}
+        # five ratings: train = the first 3 by time (users 1, 2; items 1, 2); the validation
+        # row has an unseen user and the test row an unseen item, so both are filtered out.
+        {"dataset": "ml-100k", "users": 2, "items": 2, "train": 3, "validation": 0, "test": 0,
+         "density": 0.75, "verified": False}
     ]  # fmt: skip
 
 
@@ -26,7 +28,7 @@ def test_stats_markdown_shows_paper_beside_ours(isolated_env, capsys):
     write_ml100k(isolated_env)
     assert main(["data", "stats", "ml-100k", "--data-dir", str(isolated_env)]) == 0
     out = capsys.readouterr().out
-    assert "| ML-100K | 3 | 2 | 3 | 0 | 0 | 0.5000 | 625 | 1561 | 64000 |" in out
+    assert "| ML-100K | 2 | 2 | 3 | 0 | 0 | 0.7500 | 625 | 1561 | 64000 |" in out
     assert "unverified copy" in out
 
 

@@ -93,7 +93,7 @@ def locate(name: str, data_dir: str | os.PathLike | None = None) -> tuple[dict[s
         else spec.manual
     )
     raise DatasetMissingError(
-        f"{spec.title} ({name}) not found: looked for {first} under {looked}. {how.rstrip('.')}; "
+        f"{spec.title} not found: looked for {first} under {looked}. {how.rstrip('.')}; "
         "or set HMF_DATA_DIR to a directory laid out as the official archives extract."
     )
 
