@@ -13,7 +13,7 @@ import sys
 
 from hmf.errors import UsageError
 
-_COMMANDS = ("hmf.cli.data", "hmf.cli.train")
+_COMMANDS = ("hmf.cli.data", "hmf.cli.train", "hmf.cli.sweep")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 from hmf.errors import UsageError
 from hmf.experiments.records import Record, environment, record_path, write_record
 
-__all__ = ["TRAINERS", "RunOutcome", "run_one", "sweep", "default_results_dir"]
+__all__ = ["TRAINERS", "RunOutcome", "run_one", "run_plan", "sweep", "default_results_dir"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,4 +180,24 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
                     bar.update()
     finally:
         bar.close()
+    return paths
+
+
+def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
+             root: Path | None = None, data_dir: str | None = None, workers: int | None = None,
+             progress: bool = True) -> list[Path]:
+    """Sweep the profile's grid and seeds for every (data set, model) pair."""
+    from hmf.experiments.grids import grid
+    from hmf.profiles import get_profile
+
+    prof = get_profile(profile)
+    paths: list[Path] = []
+    for dataset in datasets:
+        split = _split_for(dataset, data_dir, None)
+        for model in models:
+            if model not in TRAINERS:
+                raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
+            configs = grid(profile, model, split.n_users, split.n_items)
+            paths += sweep(dataset, model, configs, prof.seeds, profile=profile, root=root,
+                           data_dir=data_dir, workers=workers, progress=progress)
     return paths

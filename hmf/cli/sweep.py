@@ -1,0 +1,35 @@
+"""``hmf sweep``: run a profile's grid for data sets and models, resuming where it stopped."""
+
+from __future__ import annotations
+
+import argparse
+
+from hmf.errors import UsageError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "sweep", help="train a profile's grid x seeds; finished runs are skipped",
+        description="Run every configuration of a profile's grid with every seed and write one "
+        "record per run under the results directory. Rerunning skips finished runs.",
+    )  # fmt: skip
+    parser.add_argument("--dataset", action="append", required=True, help="repeatable")
+    parser.add_argument("--model", action="append", required=True, help="repeatable")
+    parser.add_argument("--profile", default=None, help="smoke, book or paper (default $HMF_PROFILE or book)")
+    parser.add_argument("--results-dir", default=None, help="default: $HMF_RESULTS_DIR or results/")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    parser.add_argument("--data-dir", default=None)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hmf.experiments.runner import run_plan
+    from hmf.profiles import current_profile, get_profile
+
+    profile = get_profile(args.profile) if args.profile else current_profile()
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be a positive integer, got {args.workers}")
+    paths = run_plan(args.dataset, args.model, profile.name, root=args.results_dir,
+                     data_dir=args.data_dir, workers=args.workers)
+    print(f"{len(paths)} records under {profile.name} profile")
+    return 0
