@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hmf.errors import UsageError
 
@@ -75,11 +76,23 @@ def _check_positive_int(value, name: str) -> int:
     return value
 
 
+def _normal(key: jax.Array, shape: tuple[int, ...], std: float = 1.0) -> jax.Array:
+    """N(0, std²) float32 draws, determined by ``key``.
+
+    Drawn with NumPy's PCG64 seeded from the key's bits: XLA compiles every new shape of
+    ``jax.random.normal`` separately (about 0.3 s each on a 2-core CPU), which would dominate
+    the set-up of a short run; NumPy draws a million numbers in milliseconds.
+    """
+    seed = np.asarray(jax.random.key_data(key)).ravel().tolist()
+    rng = np.random.default_rng(seed)
+    return jnp.asarray(rng.standard_normal(shape, dtype=np.float32) * np.float32(std))
+
+
 def init_flat(key: jax.Array, n: int, dim: int) -> FlatEmbedding:
     """MF embedding: N(0, 1/d) entries (variance scaling, std ``1/sqrt(d)``; paper README)."""
     _check_positive_int(n, "n")
     _check_positive_int(dim, "dim")
-    return FlatEmbedding(jax.random.normal(key, (n, dim)) / math.sqrt(dim))
+    return FlatEmbedding(_normal(key, (n, dim), 1 / math.sqrt(dim)))
 
 
 def init_hierarchical(
@@ -105,10 +118,8 @@ def init_hierarchical(
         raise UsageError(f"temperature must be a positive number, got {temperature!r}")
     keys = jax.random.split(key, len(sizes) + 1)
     rows = (n,) + sizes
-    logits = tuple(
-        jax.random.normal(k, (rows[l], rows[l + 1])) for l, k in enumerate(keys[:-1])
-    )
-    root = jax.random.normal(keys[-1], (sizes[-1], dim))
+    logits = tuple(_normal(k, (rows[l], rows[l + 1])) for l, k in enumerate(keys[:-1]))
+    root = _normal(keys[-1], (sizes[-1], dim))
     return HierarchicalEmbedding(logits, root, float(temperature))
 
 
@@ -164,10 +175,14 @@ def lookup(emb: Embedding, index: jax.Array) -> jax.Array:
     """Vectors of the objects ``index`` ``(...)`` -> ``(..., d)`` (rows of ``U^(0)``).
 
     For a hierarchical embedding only the level-1 rows that ``index`` names are softmaxed;
-    levels above are small (``m_l x m_{l+1}``) and composed in full.
+    levels above are small (``m_l x m_{l+1}``) and composed in full. When there are no more
+    objects than indices (e.g. 625 users in a batch of 1024), all of ``U^(0)`` costs no more
+    rows than the batch and avoids scattering the gradient into ``C1``, so that is used.
     """
     if isinstance(emb, FlatEmbedding):
         return emb.table[index]
+    if emb.logits[0].shape[0] <= math.prod(jnp.shape(index)):
+        return level_embeddings(emb, 0)[index]
     weights = jax.nn.softmax(emb.logits[0][index] / emb.temperature, axis=-1)  # (..., m1)
     return weights @ level_embeddings(emb, 1)  # (..., m1) @ (m1, d)
 
