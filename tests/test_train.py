@@ -170,7 +170,7 @@ def test_fit_rejects_impossible_values(planted, kwargs, word):
     "argv, word",
     [(["--model", "svd"], "unknown model"), (["--model", "hmf", "--user-clusters", "0"],
      "--user-clusters"), (["--model", "mf", "--lr", "-1"], "--lr"),
-     (["--model", "mf", "--item-clusters", "5"], "hmf and bpr-hmf only"),
+     (["--model", "mf", "--item-clusters", "5"], "does not apply to 'mf'"),
      (["--model", "hmf", "--epochs", "0"], "--epochs")],
 )
 def test_cli_rejects_impossible_values(argv, word, capsys):

@@ -43,18 +43,24 @@ def default_results_dir() -> Path:
     return Path(configured) if configured else Path(__file__).resolve().parents[2] / "results"
 
 
+_OPTIMISER_KEYS = ("lr", "weight_decay")
+
+
 def _gradient_spec(model: str, config: dict[str, Any]):
+    """The model spec a configuration describes (``*_clusters`` are level-1 counts)."""
     from hmf.models import halving_clusters, make_model
 
-    extra = {}
-    if "user_clusters" in config:
-        depth = int(config.get("depth", 1))
-        extra["user_clusters"] = halving_clusters(int(config["user_clusters"]), depth)
-        extra["item_clusters"] = halving_clusters(int(config["item_clusters"]), depth)
-    for name in config:
-        if name not in ("lr", "weight_decay", "user_clusters", "item_clusters", "depth"):
-            extra[name] = config[name]
-    return make_model(model, **extra)
+    extra = {k: v for k, v in config.items() if k not in _OPTIMISER_KEYS}
+    for side in ("user", "item"):
+        depth = int(extra.pop(f"{side}_depth", 1))
+        if f"{side}_clusters" in extra:
+            extra[f"{side}_clusters"] = halving_clusters(int(extra[f"{side}_clusters"]), depth)
+        elif depth != 1:
+            raise UsageError(f"{side}_depth given without {side}_clusters for {model!r}")
+    try:
+        return make_model(model, **extra)
+    except TypeError as exc:  # a hyper-parameter the model does not have
+        raise UsageError(f"configuration {config} does not fit model {model!r}: {exc}") from None
 
 
 def _train_gradient(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
