@@ -21,7 +21,12 @@ import pandas as pd
 
 from hmf.data import Dataset
 
-__all__ = ["Split", "temporal_global_split", "calendar_split", "paper_split"]
+__all__ = [
+    "Split", "temporal_global_split", "calendar_split", "paper_split", "implicit_split",
+    "load_split", "IMPLICIT_SUFFIX",
+]
+
+IMPLICIT_SUFFIX = "-implicit"
 
 _COLUMNS = ["user", "item", "rating", "timestamp"]
 
@@ -86,7 +91,8 @@ def _cut(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _index(
-    dataset: Dataset, train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame
+    dataset: Dataset, train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame,
+    name: str | None = None, implicit: bool | None = None,
 ) -> Split:
     """Drop cold-start rows from evaluation, then map raw ids to ``0..n-1``."""
     user_ids = np.sort(pd.unique(train["user"].to_numpy()))
@@ -108,13 +114,13 @@ def _index(
         )
 
     return Split(
-        dataset=dataset.name,
+        dataset=name or dataset.name,
         train=encode(train, filter_cold=False),
         validation=encode(validation, filter_cold=True),
         test=encode(test, filter_cold=True),
         user_ids=np.asarray(user_ids),
         item_ids=np.asarray(item_ids),
-        implicit=dataset.implicit,
+        implicit=dataset.implicit if implicit is None else implicit,
         verified=dataset.verified,
     )
 
@@ -129,6 +135,12 @@ def temporal_global_split(dataset: Dataset) -> Split:
     rest, test = _cut(ordered)
     train, validation = _cut(rest)
     return _index(dataset, train, validation, test)
+
+
+def _drop_inactive(train, validation, test, min_train_interactions: int):
+    counts = train["user"].value_counts()
+    active = counts.index[counts >= min_train_interactions]
+    return tuple(f[f["user"].isin(active)] for f in (train, validation, test))
 
 
 def calendar_split(
@@ -149,9 +161,7 @@ def calendar_split(
     train = frame[frame["timestamp"] < t_val]
     validation = frame[(frame["timestamp"] >= t_val) & (frame["timestamp"] < t_test)]
     test = frame[frame["timestamp"] >= t_test]
-    counts = train["user"].value_counts()
-    active = counts.index[counts >= min_train_interactions]
-    train, validation, test = (f[f["user"].isin(active)] for f in (train, validation, test))
+    train, validation, test = _drop_inactive(train, validation, test, min_train_interactions)
     return _index(dataset, train, validation, test)
 
 
@@ -160,3 +170,40 @@ def paper_split(dataset: Dataset) -> Split:
     if dataset.name == "diginetica":
         return calendar_split(dataset)
     return temporal_global_split(dataset)
+
+
+def implicit_split(dataset: Dataset, min_train_interactions: int = 5) -> Split:
+    """An explicit data set as implicit feedback: the stand-in for DIGINETICA's ranking task.
+
+    Every rating counts as a view (rating 1.0); the temporal global split as for ratings; then,
+    as for DIGINETICA, users with fewer than ``min_train_interactions`` training interactions are
+    removed from all subsets, and cold-start rows from evaluation. Named ``<name>-implicit``.
+    """
+    frame = dataset.interactions[_COLUMNS].sort_values("timestamp", kind="stable")
+    frame = frame.assign(rating=np.float32(1.0))
+    rest, test = _cut(frame)
+    train, validation = _cut(rest)
+    train, validation, test = _drop_inactive(train, validation, test, min_train_interactions)
+    return _index(dataset, train, validation, test, name=dataset.name + IMPLICIT_SUFFIX,
+                  implicit=True)
+
+
+def load_split(name: str, data_dir=None) -> Split:
+    """The paper's split of a data set by name; ``<name>-implicit`` gives :func:`implicit_split`.
+
+    Local copies that differ from the official files are used without a warning here; the
+    returned split's ``verified`` flag carries the mark instead.
+    """
+    import warnings
+
+    from hmf import data
+
+    base = name[: -len(IMPLICIT_SUFFIX)] if name.endswith(IMPLICIT_SUFFIX) else name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", data.store.UnverifiedCopyWarning)
+        dataset = data.load(base, data_dir)
+    if base != name:
+        if dataset.implicit:
+            raise ValueError(f"{base!r} is already implicit feedback; use {base!r}")
+        return implicit_split(dataset)
+    return paper_split(dataset)

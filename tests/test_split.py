@@ -96,3 +96,14 @@ def test_subset_name_checked():
     s = split.temporal_global_split(_dataset([(1, 1, 3, t) for t in range(5)]))
     with pytest.raises(ValueError, match="unknown subset 'valid'"):
         s.subset("valid")
+
+
+def test_implicit_substitute_drops_light_users_everywhere():
+    # user 1: five training rows; user 2: one training row, then later rows in evaluation.
+    rows = [(1, 10 + k, 4, k) for k in range(5)] + [(2, 10, 5, 5)]
+    rows += [(1, 11, 2, 6), (2, 11, 3, 7), (1, 12, 1, 8), (2, 12, 5, 9)]
+    s = split.implicit_split(_dataset(rows, name="toy"))
+    assert s.dataset == "toy-implicit" and s.implicit
+    assert s.user_ids.tolist() == [1]
+    assert set(s.train["rating"]) == {1.0}
+    assert _raw(s, "validation") + _raw(s, "test") == [(1, 11), (1, 12)]

@@ -41,7 +41,7 @@ def register(subparsers) -> None:
         description="Train once on the paper's split (Section 4.1) and print validation and "
         "test metrics, epochs run, and training and inference seconds.",
     )
-    parser.add_argument("--dataset", required=True, help="ml-100k, ml-1m, ciao or diginetica")
+    parser.add_argument("--dataset", required=True, help="ml-100k, ml-1m, ciao, diginetica, or NAME-implicit (ratings as views)")
     parser.add_argument("--model", required=True, help=f"one of {', '.join(MODEL_FLAGS)}")
     for key, (flag, kind, text, _) in _FLAGS.items():
         parser.add_argument(flag, dest=key, type=kind, default=None, help=text)
@@ -87,12 +87,9 @@ def config_from_args(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    import warnings
-
-    from hmf import data
     from hmf.experiments.runner import run_one
     from hmf.profiles import current_profile
-    from hmf.split import paper_split
+    from hmf.split import load_split
 
     config = config_from_args(args)
     if args.epochs is not None and args.epochs < 1:
@@ -100,9 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
     profile = current_profile()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", data.store.UnverifiedCopyWarning)
-        split = paper_split(data.load(args.dataset, args.data_dir))
+    split = load_split(args.dataset, args.data_dir)
     record = run_one(split, args.model, config, args.seed, profile=profile.name,
                      max_epochs=args.epochs)
     out = {

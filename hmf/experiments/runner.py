@@ -123,18 +123,13 @@ def run_one(split, model: str, config: dict[str, Any], seed: int, *, profile: st
 _SPLITS: dict[tuple, Any] = {}
 
 
-def _split_for(dataset: str, data_dir: str | None, substitute: str | None):
+def _split_for(dataset: str, data_dir: str | None):
     """Per-process cache: a worker loads and splits each data set once."""
-    key = (dataset, data_dir, substitute)
+    from hmf.split import load_split
+
+    key = (dataset, data_dir)
     if key not in _SPLITS:
-        import warnings
-
-        from hmf import data, split
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", data.store.UnverifiedCopyWarning)
-            ds = data.load(dataset, data_dir)
-        _SPLITS[key] = split.paper_split(ds)
+        _SPLITS[key] = load_split(dataset, data_dir)
     return _SPLITS[key]
 
 
@@ -146,7 +141,7 @@ def _worker_init() -> None:
 
 def _run_and_write(root: str, dataset: str, data_dir: str | None, model: str, config: dict,
                    seed: int, profile: str) -> str:
-    split = _split_for(dataset, data_dir, None)
+    split = _split_for(dataset, data_dir)
     record = run_one(split, model, config, seed, profile=profile)
     return str(write_record(Path(root), record))
 
@@ -199,7 +194,7 @@ def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
     prof = get_profile(profile)
     paths: list[Path] = []
     for dataset in datasets:
-        split = _split_for(dataset, data_dir, None)
+        split = _split_for(dataset, data_dir)
         for model in models:
             if model not in TRAINERS:
                 raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
