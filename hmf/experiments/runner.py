@@ -85,8 +85,40 @@ def _train_gradient(model: str, split, config: dict, seed: int, max_epochs: int,
     )  # fmt: skip
 
 
+# Iteration caps of the NumPy baselines: IHSR's is Table 2's; eTREE's is its authors' code's
+# (Table 2 gives none). The epoch caps of the profiles are for the gradient models.
+NUMPY_MAX_ITER = {"ihsr": 64, "etree": 1000}
+
+
+def _train_numpy(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
+    """IHSR and eTREE: NumPy fits with their own update rules, evaluated by the same metrics."""
+    from hmf import metrics
+    from hmf.models import etree, ihsr
+
+    max_iter = min(max_epochs, NUMPY_MAX_ITER[model])
+    if model == "ihsr":
+        result = ihsr.fit_ihsr(split, lam=float(config["lam"]), user_clusters=int(config["user_clusters"]),
+                               item_clusters=int(config["item_clusters"]), seed=seed,
+                               max_iter=max_iter, patience=patience)
+    else:
+        levels = tuple(int(x) for x in config["item_levels"])
+        result = etree.fit_etree(split, item_levels=levels, lam=float(config["lam"]),
+                                 mu=float(config["mu"]), eta=float(config.get("eta", 1000.0)),
+                                 seed=seed, max_iter=max_iter, patience=patience)
+    metrics.evaluate(result.spec, result.params, split, "test")  # compile first
+    start = time.perf_counter()
+    test = metrics.evaluate(result.spec, result.params, split, "test")
+    inference = time.perf_counter() - start
+    return RunOutcome(
+        validation=dict(result.validation), test=test, epochs=result.epochs,
+        best_epoch=result.best_epoch, history=result.history.to_dict(orient="list"),
+        train_seconds=result.train_seconds, inference_seconds=inference,
+    )  # fmt: skip
+
+
 TRAINERS: dict[str, Trainer] = {
-    name: functools.partial(_train_gradient, name) for name in ("mf", "hmf", "bpr-mf", "bpr-hmf")
+    **{name: functools.partial(_train_gradient, name) for name in ("mf", "hmf", "bpr-mf", "bpr-hmf")},
+    **{name: functools.partial(_train_numpy, name) for name in ("ihsr", "etree")},
 }
 
 
@@ -105,7 +137,9 @@ def run_one(split, model: str, config: dict[str, Any], seed: int, *, profile: st
     if model not in TRAINERS:
         raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
     prof = get_profile(profile)
-    if max_epochs is None:
+    if max_epochs is None and model in NUMPY_MAX_ITER:
+        max_epochs = NUMPY_MAX_ITER[model] if prof.name != "smoke" else prof.max_epochs_rating
+    elif max_epochs is None:
         max_epochs = prof.max_epochs_ranking if _task(model) == "ranking" else prof.max_epochs_rating
     outcome = TRAINERS[model](split, dict(config), int(seed), int(max_epochs),
                               int(patience or prof.patience))
