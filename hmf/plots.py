@@ -26,6 +26,8 @@ __all__ = [
     "timeline",
     "missing_dataset",
     "save",
+    "best_history_per",
+    "loss_curves",
 ]
 
 # One colour per subset, used by every figure that shows the split.
@@ -141,3 +143,52 @@ def save(fig, path: str | Path, formats: tuple[str, ...] = ("svg", "pdf", "png")
         fig.savefig(target, dpi=200 if fmt == "png" else None, bbox_inches="tight")
         written.append(target)
     return written
+
+
+# -- results figures ------------------------------------------------------------------------
+
+def best_history_per(records, key: str, metric: str = "rmse", seed: int | None = None) -> dict:
+    """For each value of configuration entry ``key`` (e.g. ``weight_decay``), the validation
+    history of the configuration with the best mean validation ``metric`` over seeds.
+
+    Returns ``{value: (config_key, history)}``; ``history`` is the run with ``seed`` (the
+    lowest seed present when None).
+    """
+    from hmf.experiments.selection import LOWER_IS_BETTER
+
+    by_value: dict = {}
+    for r in records:
+        by_value.setdefault(r.config.get(key), {}).setdefault(r.key, []).append(r)
+    out = {}
+    for value, configs in by_value.items():
+        means = {k: np.mean([r.validation[metric] for r in runs]) for k, runs in configs.items()}
+        pick = (min if LOWER_IS_BETTER[metric] else max)(means, key=means.get)
+        runs = sorted(configs[pick], key=lambda r: r.seed)
+        run = next((r for r in runs if r.seed == seed), runs[0]) if seed is not None else runs[0]
+        out[value] = (pick, run.history)
+    return out
+
+
+def loss_curves(records_by_model: dict, dataset: str, metric: str = "rmse"):
+    """Paper Fig. 2: validation ``metric`` per epoch, one curve per weight decay, one panel per
+    model; each curve is the best configuration for that weight decay (lowest seed's run)."""
+    models = [m for m, recs in records_by_model.items() if recs]
+    fig, axes = plt.subplots(1, max(1, len(models)), figsize=(5.2 * max(1, len(models)), 3.6),
+                             sharey=True, squeeze=False)
+    colours = plt.get_cmap("viridis")
+    for ax, model in zip(axes[0], models):
+        curves = best_history_per(records_by_model[model], "weight_decay", metric)
+        for k, wd in enumerate(sorted(curves, reverse=True)):
+            _, history = curves[wd]
+            values = history[f"validation_{metric}"]
+            ax.plot(range(1, len(values) + 1), values, color=colours(k / max(1, len(curves) - 1)),
+                    label=f"weight decay {wd:g}", linewidth=1.4)
+        ax.set_title(f"{model.upper()} on {_label(dataset)}")
+        ax.set_xlabel("epoch")
+        ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"validation {metric.upper()}")
+    axes[0][-1].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -13,7 +13,7 @@ import pandas as pd
 
 from hmf import data, paper, split
 
-__all__ = ["table1", "TABLE1_FIELDS"]
+__all__ = ["table1", "TABLE1_FIELDS", "accuracy_table", "not_computed", "paper_rating", "paper_ranking"]
 
 TABLE1_FIELDS = ("users", "items", "train", "validation", "test", "density")
 
@@ -54,3 +54,147 @@ def table1(names: Iterable[str] = tuple(paper.TABLE1), data_dir=None) -> pd.Data
     for column in ours[:-1] + theirs[:-1]:
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+# -- Table 3 and Table 6: views of result records -------------------------------------------
+
+RATING_METHODS = ("mf", "ihsr", "etree", "hmf")
+RANKING_METHODS = ("bpr-mf", "neumf", "protomf", "bpr-hmf")
+METHOD_LABELS = {
+    "mf": "MF", "ihsr": "IHSR", "etree": "eTREE", "hmf": "HMF", "bpr-mf": "BPR-MF",
+    "neumf": "NeuMF", "protomf": "ProtoMF", "bpr-hmf": "BPR-HMF",
+    "ref-mf": "reference MF (outside library)", "ref-mf-biased": "reference biased MF (outside library)",
+}  # fmt: skip
+
+
+def _fmt(mean, std, dagger: bool) -> str:
+    if mean is None or pd.isna(mean):
+        return ""
+    text = f"{mean:.3f} ± {std:.3f}" if not pd.isna(std) else f"{mean:.3f}"
+    return text + (" †" if dagger else "")
+
+
+def accuracy_table(frame: pd.DataFrame, datasets, methods, metrics, reference: str,
+                   paper_lookup=None) -> pd.DataFrame:
+    """Table 3 from a records frame (``experiments.records_frame``): ours beside the paper's.
+
+    Per data set: select each method's configuration by mean validation ``metrics[0]``, report
+    its test mean ± std over seeds for every metric, mark † where Tukey's HSD over all methods
+    finds a significant difference from ``reference``, and give mean training and inference
+    seconds. ``paper_lookup(dataset, method)`` returns the paper's row (a dict) or None.
+    """
+    from hmf.experiments.selection import select, summarize, tukey_against
+
+    rows = []
+    primary = metrics[0]
+    for dataset in datasets:
+        part = frame[frame["dataset"] == dataset] if len(frame) else frame
+        chosen = select(part, primary) if len(part) else part
+        summary = summarize(chosen, tuple(metrics)) if len(chosen) else None
+        tests = {m: tukey_against(chosen, m, reference) if len(chosen) else {} for m in metrics}
+        for method in methods:
+            row = {"dataset": paper.DATASET_LABELS.get(dataset, dataset),
+                   "method": METHOD_LABELS.get(method, method)}
+            have = summary is not None and (dataset, method) in summary.index
+            s = summary.loc[(dataset, method)] if have else None
+            for m in metrics:
+                dagger = tests[m].get(method, (None, False))[1] if have else False
+                row[f"{m}"] = _fmt(s[m], s[f"{m} std"], dagger) if have else "not run"
+            row["train s"] = round(float(s["train_seconds"]), 2) if have else None
+            row["inference s"] = round(float(s["inference_seconds"]), 4) if have else None
+            row["seeds"] = int(s["seeds"]) if have else 0
+            row["selected configuration"] = s["config"] if have else ""
+            verified = bool(part[part["model"] == method]["verified"].all()) if have else True
+            row["copy"] = "official" if verified else "unverified copy"
+            theirs = paper_lookup(dataset, method) if paper_lookup else None
+            for m in metrics:
+                row[f"paper {m}"] = _paper_cell(theirs, m)
+            row["paper train s (CPU / GPU)"] = _pair(theirs, "train_cpu", "train_gpu")
+            row["paper inference s (CPU / GPU)"] = _pair(theirs, "infer_cpu", "infer_gpu")
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["dataset", "method"])
+
+
+def _paper_cell(theirs, metric: str) -> str:
+    if not theirs:
+        return ""
+    if metric == "rmse":
+        return _fmt(theirs["rmse"], theirs["std"], theirs["dagger"])
+    key = "hr" if metric.startswith("hit") else "mrr"
+    return _fmt(theirs[metric], theirs[f"{key}_std"], theirs[f"{key}_dagger"])
+
+
+def _pair(theirs, cpu: str, gpu: str) -> str:
+    if not theirs:
+        return ""
+    def show(v):
+        return "-" if v is None else f"{v:g}"
+    return f"{show(theirs[cpu])} / {show(theirs[gpu])}"
+
+
+def paper_rating(dataset: str, method: str):
+    return paper.TABLE3_RATING.get((dataset, method))
+
+
+def paper_ranking(dataset: str, method: str):
+    # The paper's ranking results are on DIGINETICA only; a substitute gets no paper column.
+    return paper.TABLE3_RANKING.get(method) if dataset == "diginetica" else None
+
+
+def not_computed(datasets, frame: pd.DataFrame, missing: dict, profile: str) -> pd.DataFrame:
+    """Which data sets have no records in a table, why, and the command that computes them."""
+    rows = []
+    for dataset in datasets:
+        have = len(frame) and (frame["dataset"] == dataset).any()
+        if dataset in missing:
+            base = dataset.removesuffix("-implicit")
+            spec = data.get_spec(base)
+            how = f"hmf data fetch {base}" if spec.archive else spec.manual
+            rows.append({"dataset": dataset, "status": "data not available here", "to compute": how})
+        elif not have:
+            rows.append({"dataset": dataset, "status": f"no {profile!r} records yet",
+                         "to compute": f"hmf sweep --profile {profile} --dataset {dataset} --model …"})
+    if not rows:
+        return pd.DataFrame({"status": ["every data set of this table has records"]})
+    return pd.DataFrame(rows).set_index("dataset")
+
+
+def depth_table(frame: pd.DataFrame, datasets, metrics, paper_lookup=None) -> pd.DataFrame:
+    """Table 6: per data set and depth p = q, the selected configuration's test mean ± std, with
+    † where Tukey's HSD over the four depths finds a significant difference from depth 1."""
+    from hmf.experiments.selection import select, summarize, tukey_against
+
+    rows = []
+    if len(frame):
+        frame = frame.assign(depth=frame["config.user_depth"].astype(int))
+    for dataset in datasets:
+        part = frame[frame["dataset"] == dataset] if len(frame) else frame
+        chosen = select(part, metrics[0], by=("dataset", "depth")) if len(part) else part
+        summary = summarize(chosen, tuple(metrics), by=("dataset", "depth")) if len(chosen) else None
+        tests = {m: tukey_against(chosen, m, 1, group="depth") if len(chosen) else {} for m in metrics}
+        for depth in (1, 2, 3, 4):
+            row = {"dataset": paper.DATASET_LABELS.get(dataset, dataset), "depth p = q": depth}
+            have = summary is not None and (dataset, depth) in summary.index
+            s = summary.loc[(dataset, depth)] if have else None
+            for m in metrics:
+                dagger = tests[m].get(str(depth), (None, False))[1] if have else False
+                row[m] = _fmt(s[m], s[f"{m} std"], dagger) if have else "not run"
+            row["seeds"] = int(s["seeds"]) if have else 0
+            row["selected configuration"] = s["config"] if have else ""
+            theirs = paper_lookup(dataset, depth) if paper_lookup else None
+            for k, m in enumerate(metrics):
+                row[f"paper {m}"] = theirs[k] if theirs else ""
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["dataset", "depth p = q"])
+
+
+def paper_depth_rating(dataset: str, depth: int):
+    value = paper.TABLE6_RATING.get((dataset, depth))
+    return [_fmt(*value)] if value else None
+
+
+def paper_depth_ranking(dataset: str, depth: int):
+    if dataset != "diginetica":
+        return None
+    hr, hr_std, mrr, mrr_std = paper.TABLE6_RANKING[depth]
+    return [_fmt(hr, hr_std, False), _fmt(mrr, mrr_std, False)]

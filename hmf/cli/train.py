@@ -23,6 +23,11 @@ _FLAGS = {
     "lam": ("--lam", float, "regularisation lambda (IHSR, eTREE)", None),
     "mu": ("--mu", float, "eTREE tree regularisation mu", None),
     "item_levels": ("--item-levels", str, "eTREE item cluster counts per level, e.g. 25,5", None),
+    "user_prototypes": ("--user-prototypes", int, "ProtoMF user prototypes; Table 2: ceil(n_users/k), k = 512, 128, 32 (required)", None),
+    "item_prototypes": ("--item-prototypes", int, "ProtoMF item prototypes; Table 2: ceil(n_items/k), k = 512, 128, 32 (required)", None),
+    "proto_lambda": ("--proto-lambda", float, "ProtoMF weight of its prototype regularisers, lambda* (1e-3)", 1e-3),
+    "sgd_lr": ("--sgd-lr", float, "Cornac SGD learning rate of the ref-mf models (Cornac default 0.01)", 0.01),
+    "sgd_reg": ("--sgd-reg", float, "Cornac SGD L2 weight lambda_reg of the ref-mf models (Cornac default 0.02)", 0.02),
 }
 MODEL_FLAGS = {
     "mf": ("lr", "weight_decay"),
@@ -31,6 +36,10 @@ MODEL_FLAGS = {
     "bpr-hmf": ("lr", "weight_decay", "user_clusters", "item_clusters", "user_depth", "item_depth"),
     "ihsr": ("lam", "user_clusters", "item_clusters"),
     "etree": ("lam", "mu", "item_levels"),
+    "neumf": ("lr", "weight_decay"),
+    "protomf": ("lr", "weight_decay", "user_prototypes", "item_prototypes", "proto_lambda"),
+    "ref-mf-biased": ("sgd_lr", "sgd_reg"),
+    "ref-mf": ("sgd_lr", "sgd_reg"),
 }
 
 

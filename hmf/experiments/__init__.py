@@ -10,9 +10,18 @@ from hmf.experiments.records import (
     records_frame,
     write_record,
 )
-from hmf.experiments.selection import select, summarize, tukey_against
+from hmf.experiments.runner import (
+    default_results_dir,
+    ensure_records,
+    fit_config,
+    run_one,
+    run_plan,
+    sweep,
+)
+from hmf.experiments.selection import select, selected_config, summarize, tukey_against
 
 __all__ = [
     "Record", "config_key", "environment", "load_records", "read_record", "record_path",
-    "records_frame", "select", "summarize", "tukey_against", "write_record",
+    "records_frame", "select", "selected_config", "summarize", "tukey_against", "write_record", "default_results_dir",
+    "ensure_records", "fit_config", "run_one", "run_plan", "sweep",
 ]  # fmt: skip

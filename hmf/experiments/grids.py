@@ -121,3 +121,22 @@ def grid(profile: str, model: str, n_users: int, n_items: int) -> list[dict[str,
     if configs is None:
         raise UsageError(f"no grid for model {model!r} under profile {profile!r}")
     return configs
+
+
+DEPTHS = (1, 2, 3, 4)
+
+
+def depth_grid(profile: str, model: str, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Paper Section 5.4 / Table 6: depths p = q = 1..4 with ``m_l = m_1 / 2^(l-1)``, keeping the
+    level-1 cluster counts of ``base`` (the depth-one selection) and retuning learning rate and
+    weight decay per depth (all of Table 2 under ``paper``; a subset under ``book``)."""
+    clusters = dict(user_clusters=int(base["user_clusters"]), item_clusters=int(base["item_clusters"]))
+    if profile == "paper":
+        optimiser = _optimiser()
+    elif profile == "book":
+        optimiser = _optimiser(lrs=(1e-2, 1e-3), wds=(1e-2, 1e-4, 0.0))
+    elif profile == "smoke":
+        optimiser = [dict(lr=base["lr"], weight_decay=base["weight_decay"])]
+    else:
+        raise UsageError(f"unknown profile {profile!r}: expected smoke, book or paper")
+    return [dict(o, **clusters, user_depth=p, item_depth=p) for p in DEPTHS for o in optimiser]

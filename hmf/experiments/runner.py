@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 from hmf.errors import UsageError
 from hmf.experiments.records import Record, environment, record_path, write_record
 
-__all__ = ["TRAINERS", "RunOutcome", "run_one", "run_plan", "sweep", "default_results_dir"]
+__all__ = ["TRAINERS", "RunOutcome", "fit_config", "run_one", "run_plan", "sweep", "ensure_records", "default_results_dir"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,16 +63,25 @@ def _gradient_spec(model: str, config: dict[str, Any]):
         raise UsageError(f"configuration {config} does not fit model {model!r}: {exc}") from None
 
 
-def _train_gradient(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
-    from hmf import metrics
+def fit_config(split, model: str, config: dict, seed: int = 0, *, max_epochs: int | None = None,
+               patience: int = 5):
+    """Train a gradient model from a configuration dict; returns the trainer's ``FitResult``
+    (with the parameters, which records do not keep)."""
     from hmf.train import fit
 
-    for required in ("lr", "weight_decay"):
+    for required in _OPTIMISER_KEYS:
         if required not in config:
             raise UsageError(f"configuration of {model!r} needs {required!r}, got {sorted(config)}")
     spec = _gradient_spec(model, config)
-    result = fit(spec, split, lr=float(config["lr"]), weight_decay=float(config["weight_decay"]),
-                 seed=seed, max_epochs=max_epochs, patience=patience)
+    return fit(spec, split, lr=float(config["lr"]), weight_decay=float(config["weight_decay"]),
+               seed=seed, max_epochs=max_epochs, patience=patience)
+
+
+def _train_gradient(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
+    from hmf import metrics
+
+    result = fit_config(split, model, config, seed, max_epochs=max_epochs, patience=patience)
+    spec = result.spec
     candidates = metrics.sample_candidates(split, "test", seed) if spec.task == "ranking" else None
     metrics.evaluate(spec, result.params, split, "test", candidates=candidates)  # compile first
     start = time.perf_counter()
@@ -116,9 +125,18 @@ def _train_numpy(model: str, split, config: dict, seed: int, max_epochs: int, pa
     )  # fmt: skip
 
 
+def _train_reference(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
+    """The outside reference (Cornac's SGD MF, biased or not): an extra row, not a baseline."""
+    from hmf.models.reference import run_reference
+
+    return run_reference(model, split, config, seed, max_epochs, patience)
+
+
 TRAINERS: dict[str, Trainer] = {
-    **{name: functools.partial(_train_gradient, name) for name in ("mf", "hmf", "bpr-mf", "bpr-hmf")},
+    **{name: functools.partial(_train_gradient, name)
+       for name in ("mf", "hmf", "bpr-mf", "bpr-hmf", "neumf", "protomf")},
     **{name: functools.partial(_train_numpy, name) for name in ("ihsr", "etree")},
+    **{name: functools.partial(_train_reference, name) for name in ("ref-mf-biased", "ref-mf")},
 }
 
 
@@ -236,3 +254,55 @@ def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
             paths += sweep(dataset, model, configs, prof.seeds, profile=profile, root=root,
                            data_dir=data_dir, workers=workers, progress=progress)
     return paths
+
+
+def run_missing_default(profile: str) -> bool:
+    """Whether chapters train what has no record: ``$HMF_RUN_MISSING`` (1/0), else only under
+    ``smoke`` - the ``book`` and ``paper`` records come from ``hmf sweep`` (hours, resumable),
+    so that building the book stays a matter of minutes."""
+    flag = os.environ.get("HMF_RUN_MISSING")
+    if flag is not None:
+        return flag.strip().lower() in ("1", "true", "yes")
+    return profile == "smoke"
+
+
+def ensure_records(datasets: Iterable[str], models: Iterable[str], profile: str | None = None, *,
+                   root: Path | None = None, data_dir: str | None = None,
+                   workers: int | None = None, progress: bool = True,
+                   run_missing: bool | None = None, configs=None):
+    """Records of ``profile``'s grid for every (data set, model), training what is missing when
+    ``run_missing`` (default: :func:`run_missing_default`).
+
+    ``configs(dataset, model, split)`` may replace the profile's grid (e.g. the depth study).
+    Only records of the grid's configurations are returned, so one study's runs never leak
+    into another's table. Returns ``(records, missing)`` with ``{dataset: reason}`` for data
+    sets not available here (skipped, not an error, so a chapter still builds).
+    """
+    from hmf.data import DataError
+    from hmf.experiments.grids import grid
+    from hmf.experiments.records import config_key, load_records
+    from hmf.profiles import current_profile, get_profile
+
+    prof = get_profile(profile) if profile else current_profile()
+    root = Path(root or default_results_dir())
+    if run_missing is None:
+        run_missing = run_missing_default(prof.name)
+    records, missing = [], {}
+    models = list(models)
+    for dataset in datasets:
+        try:
+            split = _split_for(dataset, data_dir)
+        except DataError as exc:
+            missing[dataset] = " ".join(str(exc).split())
+            continue
+        for model in models:
+            if model not in TRAINERS:
+                raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
+            chosen = (configs(dataset, model, split) if configs is not None
+                      else grid(prof.name, model, split.n_users, split.n_items))
+            if run_missing:
+                sweep(dataset, model, chosen, prof.seeds, profile=prof.name, root=root,
+                      data_dir=data_dir, workers=workers, progress=progress)
+            keys = {config_key(c) for c in chosen}
+            records += [r for r in load_records(root, prof.name, dataset, model) if r.key in keys]
+    return records, missing

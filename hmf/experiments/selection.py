@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOWER_IS_BETTER", "select", "summarize", "tukey_against"]
+__all__ = ["LOWER_IS_BETTER", "select", "selected_config", "summarize", "tukey_against"]
 
 LOWER_IS_BETTER = {"rmse": True, "hit_ratio@10": False, "mrr@10": False}
 
@@ -78,3 +78,17 @@ def tukey_against(selected: pd.DataFrame, metric: str, reference, group: str = "
             other = b if a == str(reference) else a
             out[other] = (float(p), bool(reject))
     return out
+
+
+def selected_config(records, dataset: str, model: str, metric: str) -> dict | None:
+    """The configuration dict :func:`select` picks for (``dataset``, ``model``), or None."""
+    from hmf.experiments.records import records_frame
+
+    mine = [r for r in records if r.dataset == dataset and r.model == model]
+    if not mine:
+        return None
+    chosen = select(records_frame(mine), metric)
+    if chosen.empty:
+        return None
+    key = chosen["config"].iloc[0]
+    return dict(next(r.config for r in mine if r.key == key))

@@ -37,6 +37,11 @@ from hmf.models.factorization import (
     squared_error,
 )
 from hmf.models.spec import Batch, ModelSpec, Params, Task
+from hmf.models import neumf, protomf  # modules (factories: neumf.neumf, protomf.protomf)
+
+# The ranking baselines join the one registry that make_model and the runner read (they import
+# factorization's helpers, so they cannot be listed in MODELS where it is defined).
+MODELS.update({"neumf": neumf.neumf, "protomf": protomf.protomf})
 
 __all__ = [
     "DIM",
@@ -66,5 +71,7 @@ __all__ = [
     "materialize",
     "materialize_params",
     "mf",
+    "neumf",
+    "protomf",
     "squared_error",
 ]
