@@ -18,6 +18,8 @@ def register(subparsers) -> None:
     parser.add_argument("--profile", default=None, help="smoke, book or paper (default $HMF_PROFILE or book)")
     parser.add_argument("--results-dir", default=None, help="default: $HMF_RESULTS_DIR or results/")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    parser.add_argument("--study", choices=("accuracy", "depth"), default="accuracy",
+                        help="accuracy: the Table 3 grid; depth: Table 6 (needs accuracy records)")
     parser.add_argument("--data-dir", default=None)
     parser.set_defaults(func=run)
 
@@ -30,6 +32,6 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be a positive integer, got {args.workers}")
     paths = run_plan(args.dataset, args.model, profile.name, root=args.results_dir,
-                     data_dir=args.data_dir, workers=args.workers)
+                     data_dir=args.data_dir, workers=args.workers, study=args.study)
     print(f"{len(paths)} records under {profile.name} profile")
     return 0

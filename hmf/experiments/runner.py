@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from hmf.errors import UsageError
-from hmf.experiments.records import Record, environment, record_path, write_record
+from hmf.experiments.records import Record, config_key, environment, record_path, write_record
 
 __all__ = ["TRAINERS", "RunOutcome", "fit_config", "run_one", "run_plan", "sweep", "ensure_records", "default_results_dir"]
 
@@ -236,21 +236,45 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
     return paths
 
 
+def study_configs(study: str, profile: str, dataset: str, model: str, split, root: Path) -> list[dict] | None:
+    """The configurations a study runs: ``accuracy`` = the profile's grid (Table 3); ``depth`` =
+    the depth grid of Table 6 built on the accuracy records' depth-one selection (None while
+    those records do not exist)."""
+    from hmf.experiments.grids import depth_grid, grid
+    from hmf.experiments.records import load_records
+    from hmf.experiments.selection import selected_config
+
+    if study not in ("accuracy", "depth"):
+        raise UsageError(f"unknown study {study!r}: expected 'accuracy' or 'depth'")
+    if model not in TRAINERS:
+        raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
+    configs = grid(profile, model, split.n_users, split.n_items)
+    if study == "accuracy":
+        return configs
+    keys = {config_key(c) for c in configs}
+    base_records = [r for r in load_records(root, profile, dataset, model) if r.key in keys]
+    metric = "hit_ratio@10" if _task(model) == "ranking" else "rmse"
+    base = selected_config(base_records, dataset, model, metric)
+    return None if base is None else depth_grid(profile, model, base)
+
+
 def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
              root: Path | None = None, data_dir: str | None = None, workers: int | None = None,
-             progress: bool = True) -> list[Path]:
-    """Sweep the profile's grid and seeds for every (data set, model) pair."""
-    from hmf.experiments.grids import grid
+             progress: bool = True, study: str = "accuracy") -> list[Path]:
+    """Sweep a study's configurations and the profile's seeds for every (data set, model)."""
     from hmf.profiles import get_profile
 
     prof = get_profile(profile)
+    root = Path(root or default_results_dir())
     paths: list[Path] = []
     for dataset in datasets:
         split = _split_for(dataset, data_dir)
         for model in models:
-            if model not in TRAINERS:
-                raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
-            configs = grid(profile, model, split.n_users, split.n_items)
+            configs = study_configs(study, profile, dataset, model, split, root)
+            if configs is None:
+                raise UsageError(f"the {study} study of {model} on {dataset} needs its accuracy "
+                                 f"records first: hmf sweep --profile {profile} --dataset "
+                                 f"{dataset} --model {model}")
             paths += sweep(dataset, model, configs, prof.seeds, profile=profile, root=root,
                            data_dir=data_dir, workers=workers, progress=progress)
     return paths
@@ -269,18 +293,16 @@ def run_missing_default(profile: str) -> bool:
 def ensure_records(datasets: Iterable[str], models: Iterable[str], profile: str | None = None, *,
                    root: Path | None = None, data_dir: str | None = None,
                    workers: int | None = None, progress: bool = True,
-                   run_missing: bool | None = None, configs=None):
-    """Records of ``profile``'s grid for every (data set, model), training what is missing when
-    ``run_missing`` (default: :func:`run_missing_default`).
+                   run_missing: bool | None = None, study: str = "accuracy"):
+    """Records of a study's configurations for every (data set, model), training what is
+    missing when ``run_missing`` (default: :func:`run_missing_default`).
 
-    ``configs(dataset, model, split)`` may replace the profile's grid (e.g. the depth study).
-    Only records of the grid's configurations are returned, so one study's runs never leak
+    Only records of the study's configurations are returned, so one study's runs never leak
     into another's table. Returns ``(records, missing)`` with ``{dataset: reason}`` for data
     sets not available here (skipped, not an error, so a chapter still builds).
     """
     from hmf.data import DataError
-    from hmf.experiments.grids import grid
-    from hmf.experiments.records import config_key, load_records
+    from hmf.experiments.records import load_records
     from hmf.profiles import current_profile, get_profile
 
     prof = get_profile(profile) if profile else current_profile()
@@ -288,7 +310,6 @@ def ensure_records(datasets: Iterable[str], models: Iterable[str], profile: str 
     if run_missing is None:
         run_missing = run_missing_default(prof.name)
     records, missing = [], {}
-    models = list(models)
     for dataset in datasets:
         try:
             split = _split_for(dataset, data_dir)
@@ -296,13 +317,13 @@ def ensure_records(datasets: Iterable[str], models: Iterable[str], profile: str 
             missing[dataset] = " ".join(str(exc).split())
             continue
         for model in models:
-            if model not in TRAINERS:
-                raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
-            chosen = (configs(dataset, model, split) if configs is not None
-                      else grid(prof.name, model, split.n_users, split.n_items))
-            if run_missing:
-                sweep(dataset, model, chosen, prof.seeds, profile=prof.name, root=root,
+            if study == "depth" and run_missing:  # the depth grid builds on accuracy records
+                ensure_records([dataset], [model], prof.name, root=root, data_dir=data_dir,
+                               workers=workers, progress=progress, run_missing=True)
+            configs = study_configs(study, prof.name, dataset, model, split, root) or []
+            if run_missing and configs:
+                sweep(dataset, model, configs, prof.seeds, profile=prof.name, root=root,
                       data_dir=data_dir, workers=workers, progress=progress)
-            keys = {config_key(c) for c in chosen}
+            keys = {config_key(c) for c in configs}
             records += [r for r in load_records(root, prof.name, dataset, model) if r.key in keys]
     return records, missing

@@ -1,0 +1,66 @@
+"""Committed results cannot drift from the code: re-run a sample of them and compare.
+
+For every model family with committed ``book`` records, the quickest record is trained again
+from its configuration and seed, and its validation and test metrics must match within a tight
+tolerance. The tolerance allows for floating-point reassociation between machines and thread
+counts, not for any change in what the code computes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hmf.experiments import load_records, read_record
+from hmf.experiments.runner import default_results_dir, run_one
+from conftest import REPO
+
+RESULTS = REPO / "results"
+RTOL = 2e-3  # relative; a changed model, loss, split or metric moves numbers far more
+
+
+def _sample():
+    records = load_records(RESULTS, "book")
+    quickest = {}
+    for r in records:
+        if not r.environment.get("device", "").startswith("cpu"):
+            continue  # only CPU records are re-run on the CPU
+        best = quickest.get((r.model, r.dataset))
+        if best is None or r.train_seconds < best.train_seconds:
+            quickest[(r.model, r.dataset)] = r
+    # one per model family, on its quickest data set
+    per_model = {}
+    for (model, _), r in quickest.items():
+        if model not in per_model or r.train_seconds < per_model[model].train_seconds:
+            per_model[model] = r
+    return sorted(per_model.values(), key=lambda r: r.model)
+
+
+SAMPLE = _sample()
+
+
+def test_results_dir_is_the_committed_one():
+    assert default_results_dir().resolve() == RESULTS.resolve() or "HMF_RESULTS_DIR" in __import__("os").environ
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("record", SAMPLE, ids=[f"{r.model}-{r.dataset}" for r in SAMPLE])
+def test_committed_record_reproduces(record):
+    from hmf.split import load_split
+    from hmf.data import DataError
+
+    try:
+        split = load_split(record.dataset)
+    except DataError as exc:
+        pytest.skip(f"{record.dataset} not available: {exc}")
+    again = run_one(split, record.model, record.config, record.seed, profile=record.profile)
+    assert again.epochs == record.epochs
+    for subset in ("validation", "test"):
+        for metric, value in getattr(record, subset).items():
+            assert getattr(again, subset)[metric] == pytest.approx(value, rel=RTOL), (subset, metric)
+
+
+def test_every_committed_record_reads():
+    for path in sorted(RESULTS.glob("book/*/*/*.json")):
+        record = read_record(path)
+        assert record.profile == "book" and record.test, path
