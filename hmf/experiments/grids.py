@@ -106,6 +106,13 @@ def _smoke(model: str, n_users: int, n_items: int) -> list[dict[str, Any]] | Non
     }.get(model)
 
 
+def _reference(profile: str) -> list[dict[str, Any]]:
+    """The outside reference (Cornac's SGD MF): its defaults, plus a small documented grid."""
+    if profile == "smoke":
+        return [dict(sgd_lr=0.01, sgd_reg=0.02)]
+    return [dict(sgd_lr=lr, sgd_reg=reg) for lr in (0.01, 0.005) for reg in (0.02, 0.05, 0.1)]
+
+
 _PROFILES = {"paper": _paper, "book": _book, "smoke": _smoke}
 
 
@@ -117,6 +124,8 @@ def grid(profile: str, model: str, n_users: int, n_items: int) -> list[dict[str,
     """
     if profile not in _PROFILES:
         raise UsageError(f"unknown profile {profile!r}: expected one of {', '.join(_PROFILES)}")
+    if model in ("ref-mf", "ref-mf-biased"):
+        return _reference(profile)
     configs = _PROFILES[profile](model, n_users, n_items)
     if configs is None:
         raise UsageError(f"no grid for model {model!r} under profile {profile!r}")
