@@ -7,6 +7,9 @@
 Look-up order for a data set's files: the ``data_dir`` argument, then ``$HMF_DATA_DIR``, then the
 download cache (``$HMF_CACHE_DIR`` or the per-user cache directory). ``hmf data fetch NAME``
 downloads the official archive into the cache.
+
+Your own ratings: ``data.read_ratings("ratings.csv")`` or ``data.from_frame(frame)`` (columns
+``user``, ``item``, ``rating``, ``timestamp``) give a ``Dataset`` like the paper's.
 """
 
 from hmf.data._types import (
@@ -16,6 +19,7 @@ from hmf.data._types import (
     DatasetMissingError,
     FormatError,
 )
+from hmf.data.custom import from_frame, read_ratings
 from hmf.data.registry import DATASETS, get_spec
 from hmf.data.store import cache_dir, fetch, load, locate
 
@@ -28,7 +32,9 @@ __all__ = [
     "FormatError",
     "cache_dir",
     "fetch",
+    "from_frame",
     "get_spec",
     "load",
     "locate",
+    "read_ratings",
 ]

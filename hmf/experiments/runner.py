@@ -77,10 +77,11 @@ def fit_config(split, model: str, config: dict, seed: int = 0, *, max_epochs: in
                seed=seed, max_epochs=max_epochs, patience=patience)
 
 
-def _train_gradient(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
+def outcome(result, split, seed: int) -> RunOutcome:
+    """A trained model's record fields: its test metrics (ranking candidates drawn once from
+    ``seed``), and inference seconds measured on a second, already compiled evaluation."""
     from hmf import metrics
 
-    result = fit_config(split, model, config, seed, max_epochs=max_epochs, patience=patience)
     spec = result.spec
     candidates = metrics.sample_candidates(split, "test", seed) if spec.task == "ranking" else None
     metrics.evaluate(spec, result.params, split, "test", candidates=candidates)  # compile first
@@ -94,6 +95,11 @@ def _train_gradient(model: str, split, config: dict, seed: int, max_epochs: int,
     )  # fmt: skip
 
 
+def _train_gradient(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
+    result = fit_config(split, model, config, seed, max_epochs=max_epochs, patience=patience)
+    return outcome(result, split, seed)
+
+
 # Iteration caps of the NumPy baselines: IHSR's is Table 2's; eTREE's is its authors' code's
 # (Table 2 gives none). The epoch caps of the profiles are for the gradient models.
 NUMPY_MAX_ITER = {"ihsr": 64, "etree": 1000}
@@ -101,7 +107,6 @@ NUMPY_MAX_ITER = {"ihsr": 64, "etree": 1000}
 
 def _train_numpy(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:
     """IHSR and eTREE: NumPy fits with their own update rules, evaluated by the same metrics."""
-    from hmf import metrics
     from hmf.models import etree, ihsr
 
     max_iter = min(max_epochs, NUMPY_MAX_ITER[model])
@@ -114,15 +119,7 @@ def _train_numpy(model: str, split, config: dict, seed: int, max_epochs: int, pa
         result = etree.fit_etree(split, item_levels=levels, lam=float(config["lam"]),
                                  mu=float(config["mu"]), eta=float(config.get("eta", 1000.0)),
                                  seed=seed, max_iter=max_iter, patience=patience)
-    metrics.evaluate(result.spec, result.params, split, "test")  # compile first
-    start = time.perf_counter()
-    test = metrics.evaluate(result.spec, result.params, split, "test")
-    inference = time.perf_counter() - start
-    return RunOutcome(
-        validation=dict(result.validation), test=test, epochs=result.epochs,
-        best_epoch=result.best_epoch, history=result.history.to_dict(orient="list"),
-        train_seconds=result.train_seconds, inference_seconds=inference,
-    )  # fmt: skip
+    return outcome(result, split, seed)
 
 
 def _train_reference(model: str, split, config: dict, seed: int, max_epochs: int, patience: int) -> RunOutcome:

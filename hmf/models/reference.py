@@ -191,7 +191,7 @@ def run_reference(model: str, split: Split, config: dict, seed: int, max_epochs:
                   patience: int):
     """The runner's trainer for ``ref-mf-biased`` / ``ref-mf``: config keys ``sgd_lr`` and
     ``sgd_reg`` (Cornac's ``learning_rate`` and ``lambda_reg``; defaults are Cornac's)."""
-    from hmf.experiments.runner import RunOutcome
+    from hmf.experiments.runner import outcome
 
     if model not in MODELS:
         raise UsageError(f"unknown reference model {model!r}: expected one of {', '.join(MODELS)}")
@@ -203,12 +203,4 @@ def run_reference(model: str, split: Split, config: dict, seed: int, max_epochs:
                            lr=config.get("sgd_lr", LEARNING_RATE),
                            lambda_reg=config.get("sgd_reg", LAMBDA_REG),
                            seed=seed, max_epochs=max_epochs, patience=patience)
-    metrics.evaluate(result.spec, result.params, split, "test")  # compile first
-    t0 = time.perf_counter()
-    test = metrics.evaluate(result.spec, result.params, split, "test")
-    inference = time.perf_counter() - t0
-    return RunOutcome(
-        validation=dict(result.validation), test=test, epochs=result.epochs,
-        best_epoch=result.best_epoch, history=result.history.to_dict(orient="list"),
-        train_seconds=result.train_seconds, inference_seconds=inference,
-    )  # fmt: skip
+    return outcome(result, split, seed)

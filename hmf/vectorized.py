@@ -1,0 +1,293 @@
+"""Train many configurations of one model shape at once: ``jax.vmap`` over members.
+
+A *member* is one ``(lr, weight_decay, seed)`` of a model whose parameter shapes are fixed (the
+same spec: same cluster counts and depth). :func:`fit_many` stacks the members' parameters,
+optimiser states (Adam moments *and* the ``inject_hyperparams`` learning rate and weight decay)
+and training keys along a leading axis and runs :func:`hmf.train._epoch_program`'s epoch under
+``jax.vmap``: one compiled call trains every member for one epoch and returns every member's
+validation metrics. Everything else is :func:`hmf.train.fit`'s, member by member:
+
+* Keys: ``k_init, k_train = split(key(seed))``; parameters ``spec.init(k_init, …)``; the key of
+  epoch ``e`` is ``fold_in(k_train, e)`` - so shuffles and BPR negatives are each member's own,
+  and bit-identical to what ``fit(seed=…)`` draws.
+* Early stopping is kept on the host with ``fit``'s exact rule (NaN never improves; stop after
+  ``patience`` epochs without improvement; keep the best epoch's parameters). A member that
+  stops is *frozen*: the compiled epoch is told which members are active and keeps the old
+  parameters and optimiser state of the others (``jnp.where``), so its numbers stop changing
+  while the rest of the batch goes on.
+* Frozen members still cost compute. When at most half of a batch is still active, the active
+  members are gathered into a smaller batch (one recompile per size; at most ``log2(members)``
+  of them), so a group whose members stop at very different epochs (lr 1e-2 after ~8 epochs,
+  lr 1e-4 after hundreds) does not pay for the finished ones.
+* The best epoch's parameters are kept per member on the device: the next call of the epoch
+  first copies the previous epoch's parameters into the best slots of the members that improved.
+
+Results equal ``fit``'s up to floating-point reassociation (a batched matrix product or sum may
+add in another order than the unbatched one): ``tests/test_vectorized.py`` checks that every
+member runs the same epochs, stops at the same best epoch and has the same metrics to 1e-5
+relative. ``history["seconds"]`` and ``train_seconds`` are the member's *share* of the batch's
+wall time (an epoch's time divided by the members that ran it; set-up and compilation divided by
+all members), so summed over a group they give its wall time.
+
+Nothing here assumes a CPU: on a GPU the same compiled program runs there (the device is
+recorded by the benchmark scripts and in every record's ``environment``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pandas as pd
+
+from hmf import metrics as M
+from hmf.errors import UsageError
+from hmf.models.spec import ModelSpec
+from hmf.train import BATCH_SIZE, MAX_EPOCHS, PATIENCE, FitResult, _check, _device_data, _epoch_program
+
+if TYPE_CHECKING:
+    from hmf.split import Split
+
+__all__ = ["Member", "fit_many", "memory_per_member"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """One configuration of a vectorised group: optimiser hyper-parameters and seed."""
+
+    lr: float
+    weight_decay: float
+    seed: int = 0
+
+
+def _members(members) -> list[Member]:
+    out = []
+    for m in members:
+        if isinstance(m, Member):
+            pass
+        elif isinstance(m, dict):
+            m = Member(lr=m["lr"], weight_decay=m["weight_decay"], seed=m.get("seed", 0))
+        else:
+            m = Member(*m)
+        _check(m.lr, "lr", low=0.0, strict=True)
+        _check(m.weight_decay, "weight_decay", low=0.0, strict=False)
+        _check(m.seed, "seed", low=0, strict=False, integer=True)
+        out.append(m)
+    if not out:
+        raise UsageError("fit_many needs at least one member")
+    return out
+
+
+def _stack(trees):
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def _take(tree, index):
+    """Rows ``index`` of every leaf's member axis (``index`` an int array or an int)."""
+    return jax.tree.map(lambda x: x[index], tree)
+
+
+def _where(mask, new, old):
+    def pick(n, o):
+        m = mask.reshape(mask.shape + (1,) * (n.ndim - 1))
+        return jnp.where(m, n, o)
+
+    return jax.tree.map(pick, new, old)
+
+
+_PROGRAMS: dict = {}
+
+
+def _batched_program(program, val_axes):
+    """One compiled call: keep the improved members' best parameters, train the active members
+    one epoch, leave the others exactly as they were."""
+    key = (program, tuple(sorted(val_axes.items())))
+    if key in _PROGRAMS:
+        return _PROGRAMS[key]
+
+    def member(params, opt_state, k_train, active, epoch, train, val):
+        new_p, new_s, loss, metrics = program(
+            params, opt_state, jax.random.fold_in(k_train, epoch), train, val)
+        new_p = jax.tree.map(lambda n, o: jnp.where(active, n, o), new_p, params)
+        new_s = jax.tree.map(lambda n, o: jnp.where(active, n, o), new_s, opt_state)
+        return new_p, new_s, loss, metrics
+
+    vmapped = jax.vmap(member, in_axes=(0, 0, 0, 0, None, None, val_axes))
+
+    def step(params, opt_state, best, improved, k_train, active, epoch, train, val):
+        best = _where(improved, params, best)
+        params, opt_state, loss, metrics = vmapped(params, opt_state, k_train, active, epoch,
+                                                   train, val)
+        return params, opt_state, best, loss, metrics
+
+    # params, opt_state and best are replaced every epoch: let XLA reuse their buffers.
+    compiled = jax.jit(step, donate_argnums=(0, 1, 2))
+    _PROGRAMS[key] = compiled
+    return compiled
+
+
+@jax.jit
+def _final_best(params, best, improved):
+    return _where(improved, params, best)
+
+
+def memory_per_member(spec: ModelSpec, n_users: int, n_items: int) -> int:
+    """Bytes one member keeps on the device: parameters, best parameters and Adam's two moments
+    (gradients and the epoch's temporaries come on top, about one more copy)."""
+    params = spec.init(jax.random.key(0), n_users, n_items)  # NumPy draws: milliseconds
+    size = sum(math.prod(x.shape) * x.dtype.itemsize for x in jax.tree.leaves(params))
+    return 5 * size
+
+
+def fit_many(
+    spec: ModelSpec,
+    split: Split,
+    members: Sequence,
+    *,
+    max_epochs: int | None = None,
+    patience: int = PATIENCE,
+    batch_size: int = BATCH_SIZE,
+    candidates: Sequence[np.ndarray] | None = None,
+    compact: bool = True,
+    callback=None,
+) -> list[FitResult]:
+    """:func:`hmf.train.fit` for every member at once; one :class:`FitResult` per member, in
+    order, each meaning what ``fit(spec, split, lr=…, weight_decay=…, seed=…)`` returns.
+
+    ``members``: :class:`Member` s, ``(lr, weight_decay, seed)`` tuples or dicts with those keys.
+    ``candidates`` (ranking only): one validation candidate array per member (default: drawn
+    from each member's seed, as ``fit``). ``compact``: gather the active members into a smaller
+    batch once at most half are active (same numbers, less work). ``callback(index, row)`` is
+    called with each member's history rows.
+    """
+    members = _members(members)
+    _check(patience, "patience", low=1, strict=False, integer=True)
+    _check(batch_size, "batch_size", low=1, strict=False, integer=True)
+    if max_epochs is None:
+        max_epochs = MAX_EPOCHS[spec.task]
+    _check(max_epochs, "max_epochs", low=1, strict=False, integer=True)
+    if len(split.train) == 0 or len(split.validation) == 0:
+        raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
+    if candidates is not None and len(candidates) != len(members):
+        raise UsageError(f"candidates: one array per member expected, got {len(candidates)} "
+                         f"for {len(members)} members")
+
+    start = time.perf_counter()
+    n = len(members)
+    train, val = _device_data(spec, split, members[0].seed,
+                              None if candidates is None else candidates[0])
+    val_axes = {name: None for name in val}
+    if spec.task == "ranking":  # validation candidates are drawn per seed, as in fit
+        cands = []
+        for i, m in enumerate(members):
+            c = M.sample_candidates(split, "validation", m.seed) if candidates is None else candidates[i]
+            if np.shape(c)[0] != len(split.validation):
+                raise UsageError(f"candidates of member {i} has {np.shape(c)[0]} rows but the "
+                                 f"validation subset has {len(split.validation)}")
+            cands.append(np.asarray(c, dtype=np.int32))
+        val["candidates"] = jnp.asarray(np.stack(cands))
+        val_axes["candidates"] = 0
+
+    inits, states, k_trains = [], [], []
+    for m in members:
+        k_init, k_train = jax.random.split(jax.random.key(m.seed))
+        params = spec.init(k_init, split.n_users, split.n_items)
+        inits.append(params)
+        states.append(optax.inject_hyperparams(optax.adamw)(
+            learning_rate=m.lr, weight_decay=m.weight_decay).init(params))
+        k_trains.append(k_train)
+    params, opt_state = _stack(inits), _stack(states)
+    best = jax.tree.map(jnp.copy, params)
+    del inits, states
+    k_train = jnp.stack(k_trains)
+    program = _batched_program(
+        _epoch_program(spec.score, spec.loss, spec.prepare, spec.task, batch_size, split.n_items),
+        val_axes)
+
+    metric = M.primary_metric(spec.task)
+    better = (lambda a, b: a < b) if spec.task == "rating" else (lambda a, b: a > b)
+    best_value = [None] * n
+    best_epoch = [0] * n
+    best_val: list[dict] = [{} for _ in range(n)]
+    last_val: list[dict] = [{} for _ in range(n)]
+    waited = [0] * n
+    rows: list[list[dict]] = [[] for _ in range(n)]
+    seconds = [0.0] * n
+    finished = [False] * n
+    out_params: list = [None] * n  # per member, once it leaves the batch
+
+    slots = np.arange(n)  # slots[j] = member held in batch row j
+    improved = np.zeros(n, bool)
+    setup = time.perf_counter() - start
+
+    def release(rows_idx):
+        """Best parameters of batch rows ``rows_idx`` (members that will leave the batch)."""
+        for j in rows_idx:
+            i = int(slots[j])
+            out_params[i] = _take(best if best_value[i] is not None else params, j)
+
+    for epoch in range(1, max_epochs + 1):
+        active = np.array([not finished[i] for i in slots])
+        if not active.any():
+            break
+        if compact and 2 * int(active.sum()) <= len(slots) and len(slots) > 1:
+            best = _final_best(params, best, jnp.asarray(improved))  # bring best up to date
+            improved = np.zeros_like(improved)
+            release(np.flatnonzero(~active))
+            keep = jnp.asarray(np.flatnonzero(active))
+            params, opt_state, best, k_train = (
+                _take(params, keep), _take(opt_state, keep), _take(best, keep), _take(k_train, keep))
+            if val_axes.get("candidates") == 0:
+                val = dict(val, candidates=val["candidates"][keep])
+            slots, improved, active = slots[active], improved[active], active[active]
+        t0 = time.perf_counter()
+        params, opt_state, best, loss, val_metrics = program(
+            params, opt_state, best, jnp.asarray(improved), k_train, jnp.asarray(active),
+            jnp.asarray(epoch, jnp.uint32), train, val)
+        val_metrics = {name: np.asarray(v, dtype=np.float64) for name, v in val_metrics.items()}
+        loss = np.asarray(loss, dtype=np.float64)  # waits for the device
+        share = (time.perf_counter() - t0) / int(active.sum())
+        improved = np.zeros(len(slots), bool)
+        for j, i in enumerate(slots):
+            if not active[j]:
+                continue
+            vm = {name: float(v[j]) for name, v in val_metrics.items()}
+            row = {"epoch": epoch, "train_loss": float(loss[j])}
+            row.update({f"validation_{name}": v for name, v in vm.items()})
+            row["seconds"] = share
+            rows[i].append(row)
+            seconds[i] += share
+            last_val[i] = vm
+            if callback is not None:
+                callback(int(i), row)
+            value = vm[metric]
+            if best_value[i] is None and not math.isnan(value) or (
+                best_value[i] is not None and better(value, best_value[i])
+            ):
+                best_value[i], best_epoch[i], best_val[i] = value, epoch, vm
+                waited[i] = 0
+                improved[j] = True
+            else:
+                waited[i] += 1
+                if waited[i] >= patience:
+                    finished[i] = True
+    best = _final_best(params, best, jnp.asarray(improved))
+    release(range(len(slots)))
+
+    results = []
+    for i in range(n):
+        if best_value[i] is None:  # every epoch NaN: the last state, flagged by its metric
+            best_epoch[i], best_val[i] = len(rows[i]), last_val[i]
+        results.append(FitResult(
+            spec=spec, params=out_params[i], history=pd.DataFrame(rows[i]),
+            best_epoch=best_epoch[i], epochs=len(rows[i]),
+            train_seconds=seconds[i] + setup / n, validation=best_val[i], metric=metric,
+        ))  # fmt: skip
+    return results
