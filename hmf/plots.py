@@ -28,6 +28,7 @@ __all__ = [
     "save",
     "best_history_per",
     "loss_curves",
+    "stamp",
 ]
 
 # One colour per subset, used by every figure that shows the split.
@@ -191,4 +192,15 @@ def loss_curves(records_by_model: dict, dataset: str, metric: str = "rmse"):
     axes[0][-1].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     plt.close(fig)
+    return fig
+
+
+def stamp(fig, profile: str, dataset: str, verified: bool = True):
+    """Write what produced a figure into its bottom edge - profile, data (and whether the copy
+    was verified) and commit - so a copy dropped into slides still says where it came from."""
+    from hmf.experiments.records import current_commit
+
+    copy = "" if verified else " (unverified copy)"
+    fig.text(0.995, 0.005, f"hmf {current_commit()} · profile {profile} · {_label(dataset)}{copy}",
+             ha="right", va="bottom", fontsize=6, color="0.45")
     return fig

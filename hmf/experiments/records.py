@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = [
     "Record", "config_key", "record_path", "write_record", "read_record", "load_records",
-    "records_frame", "environment",
+    "records_frame", "environment", "current_commit",
 ]
 
 _VERSIONED = ("hmf-companion", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")
@@ -125,7 +125,7 @@ def records_frame(records: Iterable[Record]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _commit() -> str:
+def current_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                              cwd=Path(__file__).resolve().parent, timeout=10)
@@ -152,5 +152,5 @@ def environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "versions": versions,
-        "commit": _commit(),
+        "commit": current_commit(),
     }
