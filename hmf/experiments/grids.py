@@ -83,7 +83,7 @@ def _book(model: str, n_users: int, n_items: int) -> list[dict[str, Any]] | None
                   for l in (0.5, 20.0) for m in (0.5, 20.0)],
         "bpr-mf": _optimiser(),
         "neumf": _optimiser(lrs=(1e-2, 1e-3)),
-        "bpr-hmf": [dict(o, **c) for o in _optimiser(lrs=(1e-2, 1e-3))
+        "bpr-hmf": [dict(o, **c) for o in _optimiser(lrs=(1e-2, 1e-3), wds=(1e-2, 1e-4, 0.0))
                     for c in _clusters(ranking_clusters(n_users, n_items))],
         "protomf": [dict(lr=1e-3, weight_decay=wd, proto_lambda=l, user_prototypes=u, item_prototypes=i)
                     for wd in (1e-4, 0.0) for l in (1e-2, 1.0)
@@ -143,7 +143,7 @@ def depth_grid(profile: str, model: str, base: dict[str, Any]) -> list[dict[str,
     if profile == "paper":
         optimiser = _optimiser()
     elif profile == "book":
-        optimiser = _optimiser(lrs=(1e-2, 1e-3), wds=(1e-2, 1e-4, 0.0))
+        optimiser = _optimiser(lrs=(1e-2, 1e-3), wds=(1e-4,))
     elif profile == "smoke":
         optimiser = [dict(lr=base["lr"], weight_decay=base["weight_decay"])]
     else:
