@@ -120,7 +120,8 @@ def grid(profile: str, model: str, n_users: int, n_items: int) -> list[dict[str,
     """The configurations of ``model`` under ``profile``.
 
     ``n_users`` / ``n_items`` (of the training split) scale the ranking models' cluster and
-    prototype counts, and cap cluster counts that exceed the number of users or items.
+    prototype counts, and cap IHSR's cluster counts at the number of users or items (its
+    non-negative factors allow no more; Table 2's 1000 user clusters exceed ML-100K's 625 users).
     """
     if profile not in _PROFILES:
         raise UsageError(f"unknown profile {profile!r}: expected one of {', '.join(_PROFILES)}")
@@ -129,6 +130,14 @@ def grid(profile: str, model: str, n_users: int, n_items: int) -> list[dict[str,
     configs = _PROFILES[profile](model, n_users, n_items)
     if configs is None:
         raise UsageError(f"no grid for model {model!r} under profile {profile!r}")
+    if model == "ihsr":  # a non-negative factor cannot have more clusters than rows
+        capped = []
+        for c in configs:
+            c = dict(c, user_clusters=min(c["user_clusters"], n_users),
+                     item_clusters=min(c["item_clusters"], n_items))
+            if c not in capped:
+                capped.append(c)
+        configs = capped
     return configs
 
 
