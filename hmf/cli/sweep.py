@@ -21,6 +21,15 @@ def register(subparsers) -> None:
     parser.add_argument("--study", choices=("accuracy", "depth"), default="accuracy",
                         help="accuracy: the Table 3 grid; depth: Table 6 (needs accuracy records)")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--vectorize", action="store_true",
+                        help="train runs of one model shape together (jax.vmap over lr, weight "
+                        "decay and seed); same records; meant for a GPU - on a CPU it is "
+                        "slower than the default (book/performance)")
+    parser.add_argument("--max-members", type=int, default=None,
+                        help="with --vectorize: at most this many runs per batch (memory)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address (tcp://host:8786): run on that cluster "
+                        "instead of local processes (needs the 'cluster' extra)")
     parser.set_defaults(func=run)
 
 
@@ -31,7 +40,11 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile) if args.profile else current_profile()
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be a positive integer, got {args.workers}")
+    if args.max_members is not None and args.max_members < 1:
+        raise UsageError(f"--max-members must be a positive integer, got {args.max_members}")
     paths = run_plan(args.dataset, args.model, profile.name, root=args.results_dir,
-                     data_dir=args.data_dir, workers=args.workers, study=args.study)
+                     data_dir=args.data_dir, workers=args.workers, study=args.study,
+                     vectorize=args.vectorize, scheduler=args.scheduler,
+                     max_members=args.max_members)
     print(f"{len(paths)} records under {profile.name} profile")
     return 0

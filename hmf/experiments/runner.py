@@ -5,6 +5,15 @@
 A sweep skips every run whose record exists (so an interrupted sweep resumes), runs the rest in
 worker processes (one per core by default; each JAX process then runs single-threaded, which is
 faster on small models than sharing cores), and shows a progress bar with time left.
+
+Two optional paths, off by default (the default path and the records are unchanged):
+
+* ``vectorize=True`` trains the runs of a gradient model that share parameter shapes (same
+  cluster counts and depth) together, ``jax.vmap``-ed over learning rate, weight decay and seed
+  (:func:`hmf.vectorized.fit_many`); each group (or chunk of one) is one job.
+* ``scheduler="tcp://host:8786"`` hands the jobs to a Dask cluster (:mod:`hmf.experiments.distributed`);
+  the workers return records and this process writes them, so the cluster needs the package and
+  the data, not the results directory.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ from typing import Any, Callable, Iterable
 from hmf.errors import UsageError
 from hmf.experiments.records import Record, config_key, environment, record_path, write_record
 
-__all__ = ["TRAINERS", "RunOutcome", "fit_config", "run_one", "run_plan", "sweep", "ensure_records", "default_results_dir"]
+__all__ = ["TRAINERS", "RunOutcome", "fit_config", "run_one", "run_group", "run_plan", "sweep",
+           "ensure_records", "default_results_dir", "VECTORIZABLE"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +177,84 @@ def run_one(split, model: str, config: dict[str, Any], seed: int, *, profile: st
     )  # fmt: skip
 
 
+# -- vectorised groups ----------------------------------------------------------------------
+
+VECTORIZABLE = {"mf", "hmf", "bpr-mf", "bpr-hmf", "neumf", "protomf"}  # one trainer: hmf.train
+
+
+def shape_key(config: dict[str, Any]) -> str:
+    """What fixes a gradient model's parameter shapes: its configuration less lr and decay."""
+    return config_key({k: v for k, v in config.items() if k not in _OPTIMISER_KEYS})
+
+
+def run_group(split, model: str, jobs: list[tuple[dict, int]], *, profile: str = "book",
+              max_epochs: int | None = None, patience: int | None = None) -> list[Record]:
+    """:func:`run_one` for every ``(config, seed)`` of ``jobs`` at once (vectorised; the
+    configurations must differ only in ``lr`` / ``weight_decay``); records in ``jobs`` order.
+
+    Same record format as :func:`run_one`; ``train_seconds`` is each run's share of the group's
+    wall time (see :mod:`hmf.vectorized`).
+    """
+    from hmf.profiles import get_profile
+    from hmf.vectorized import Member, fit_many
+
+    if model not in VECTORIZABLE:
+        raise UsageError(f"{model!r} is not trained by hmf.train: cannot vectorise it "
+                         f"(vectorisable: {', '.join(sorted(VECTORIZABLE))})")
+    if not jobs:
+        return []
+    shapes = {shape_key(c) for c, _ in jobs}
+    if len(shapes) != 1:
+        raise UsageError(f"a vectorised group needs one model shape, got {sorted(shapes)}")
+    for config, _ in jobs:
+        for required in _OPTIMISER_KEYS:
+            if required not in config:
+                raise UsageError(f"configuration of {model!r} needs {required!r}, got {sorted(config)}")
+    prof = get_profile(profile)
+    if max_epochs is None:
+        max_epochs = prof.max_epochs_ranking if _task(model) == "ranking" else prof.max_epochs_rating
+    spec = _gradient_spec(model, jobs[0][0])
+    members = [Member(float(c["lr"]), float(c["weight_decay"]), int(s)) for c, s in jobs]
+    results = fit_many(spec, split, members, max_epochs=int(max_epochs),
+                       patience=int(patience or prof.patience))
+    env = environment()
+    records = []
+    for (config, seed), result in zip(jobs, results):
+        out = outcome(result, split, int(seed))
+        records.append(Record(
+            dataset=split.dataset, model=model, config=dict(config), seed=int(seed), profile=profile,
+            validation=out.validation, test=out.test, epochs=out.epochs,
+            best_epoch=out.best_epoch, train_seconds=out.train_seconds,
+            inference_seconds=out.inference_seconds, history=out.history,
+            verified=split.verified, environment=env,
+        ))  # fmt: skip
+    return records
+
+
+def vectorized_jobs(model: str, jobs: list[tuple[dict, int]], *, parts: int = 1,
+                    max_members: int | None = None) -> list[list[tuple[dict, int]]]:
+    """Group ``(config, seed)`` jobs by model shape, ordered by (lr, decay, seed) so members
+    that stop at similar epochs share a batch; split groups into chunks of at most
+    ``max_members``, and further until there are at least ``parts`` chunks (one per worker)."""
+    if model not in VECTORIZABLE:
+        return [[job] for job in jobs]
+    groups: dict[str, list] = {}
+    for config, seed in jobs:
+        groups.setdefault(shape_key(config), []).append((config, seed))
+    ordered = [sorted(g, key=lambda j: (-float(j[0]["lr"]), -float(j[0]["weight_decay"]), j[1]))
+               for g in groups.values()]
+    size = max_members or max(len(g) for g in ordered)
+    if len(ordered) < parts:  # too few shapes to keep every worker busy: split them
+        size = min(size, -(-sum(len(g) for g in ordered) // parts))
+    size = max(1, size)
+    chunks = []
+    for g in ordered:
+        n = -(-len(g) // size)
+        step = -(-len(g) // n)
+        chunks += [g[i:i + step] for i in range(0, len(g), step)]
+    return chunks
+
+
 # -- sweeps ---------------------------------------------------------------------------------
 
 _SPLITS: dict[tuple, Any] = {}
@@ -195,10 +283,22 @@ def _run_and_write(root: str, dataset: str, data_dir: str | None, model: str, co
     return str(write_record(Path(root), record))
 
 
+def _run_group_and_write(root: str, dataset: str, data_dir: str | None, model: str,
+                         jobs: list, profile: str) -> list[str]:
+    split = _split_for(dataset, data_dir)
+    return [str(write_record(Path(root), r)) for r in run_group(split, model, jobs, profile=profile)]
+
+
 def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], *,
           profile: str, root: Path | None = None, data_dir: str | None = None,
-          workers: int | None = None, progress: bool = True) -> list[Path]:
-    """Run every (configuration, seed) whose record is missing; return all record paths."""
+          workers: int | None = None, progress: bool = True, vectorize: bool = False,
+          scheduler: str | None = None, max_members: int | None = None) -> list[Path]:
+    """Run every (configuration, seed) whose record is missing; return all record paths.
+
+    ``vectorize``: train runs of one model shape together (:func:`run_group`; models outside
+    :data:`VECTORIZABLE` run one at a time). ``scheduler``: a Dask scheduler address; the runs go
+    to that cluster instead of local processes. ``max_members``: cap on a vectorised batch.
+    """
     from tqdm.auto import tqdm
 
     root = Path(root or default_results_dir())
@@ -210,6 +310,36 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
             if not path.exists():
                 jobs.append((config, seed))
     if not jobs:
+        return paths
+    if scheduler is not None:
+        from hmf.experiments.distributed import run_on_cluster
+
+        run_on_cluster(scheduler, root, dataset, data_dir, model, jobs, profile,
+                       vectorize=vectorize, max_members=max_members, progress=progress)
+        return paths
+    if vectorize and model in VECTORIZABLE:
+        workers = max(1, workers or os.cpu_count() or 1)
+        chunks = vectorized_jobs(model, jobs, parts=workers, max_members=max_members)
+        workers = min(workers, len(chunks))
+        bar = tqdm(total=len(jobs), desc=f"{dataset} {model} (vectorised)", unit="run",
+                   disable=not progress)
+        try:
+            if workers == 1:
+                for chunk in chunks:
+                    _run_group_and_write(str(root), dataset, data_dir, model, chunk, profile)
+                    bar.update(len(chunk))
+            else:
+                import multiprocessing
+
+                context = multiprocessing.get_context("spawn")
+                with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+                    futures = {pool.submit(_run_group_and_write, str(root), dataset, data_dir,
+                                           model, chunk, profile): len(chunk) for chunk in chunks}
+                    for future in as_completed(futures):
+                        future.result()
+                        bar.update(futures[future])
+        finally:
+            bar.close()
         return paths
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     bar = tqdm(total=len(jobs), desc=f"{dataset} {model}", unit="run", disable=not progress)
@@ -257,8 +387,10 @@ def study_configs(study: str, profile: str, dataset: str, model: str, split, roo
 
 def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
              root: Path | None = None, data_dir: str | None = None, workers: int | None = None,
-             progress: bool = True, study: str = "accuracy") -> list[Path]:
-    """Sweep a study's configurations and the profile's seeds for every (data set, model)."""
+             progress: bool = True, study: str = "accuracy", vectorize: bool = False,
+             scheduler: str | None = None, max_members: int | None = None) -> list[Path]:
+    """Sweep a study's configurations and the profile's seeds for every (data set, model)
+    (``vectorize`` / ``scheduler`` / ``max_members``: see :func:`sweep`)."""
     from hmf.profiles import get_profile
 
     prof = get_profile(profile)
@@ -273,7 +405,8 @@ def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
                                  f"records first: hmf sweep --profile {profile} --dataset "
                                  f"{dataset} --model {model}")
             paths += sweep(dataset, model, configs, prof.seeds, profile=profile, root=root,
-                           data_dir=data_dir, workers=workers, progress=progress)
+                           data_dir=data_dir, workers=workers, progress=progress,
+                           vectorize=vectorize, scheduler=scheduler, max_members=max_members)
     return paths
 
 

@@ -1,0 +1,98 @@
+"""Hand a sweep's runs to a Dask cluster: ``hmf sweep … --scheduler tcp://host:8786``.
+
+Why Dask (``dask.distributed``) and not Ray:
+
+* It is a pure-Python, pip-installable package (``pip install "hmf-companion[cluster]"``) with
+  no server binaries or object store; a scheduler and workers are two commands
+  (``dask scheduler``, ``dask worker tcp://host:8786``), and ``LocalCluster`` starts the same
+  thing offline in one process tree - which is how the tests run it.
+* It reaches the clusters a reader of this book is likely to have: ``dask-jobqueue`` submits
+  workers to SLURM / PBS / SGE queues, ``dask-kubernetes`` to Kubernetes, and a GPU node is a
+  worker like any other (JAX on it sees its GPU).
+* Our unit of work is coarse (one run, or one vectorised group: seconds to minutes) and the
+  inputs are small (a data set name and configurations): Ray's strengths - actors, a shared
+  object store, millisecond tasks - buy nothing here, and its wheels are large and pinned to
+  Python versions more tightly.
+
+Protocol: every job is a function call ``(data set, model, [(config, seed), …], profile)`` that
+returns the records as plain dicts; the *client* writes them with
+:func:`hmf.experiments.records.write_record`, so the workers need the package and the data
+(``data_dir`` must name a path that exists on the workers, or ``HMF_DATA_DIR`` must be set
+there) but never the results directory, and a record is written exactly as a local run writes
+it. Records that already exist are skipped before anything is sent, so a sweep resumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from hmf.errors import UsageError
+from hmf.experiments.records import Record, write_record
+
+__all__ = ["run_on_cluster", "remote_job"]
+
+_CONNECT_TIMEOUT = "30s"
+
+
+def remote_job(dataset: str, data_dir: str | None, model: str, jobs: list[tuple[dict, int]],
+               profile: str, vectorize: bool) -> list[dict[str, Any]]:
+    """Runs on a worker: train ``jobs`` (one vectorised group, or runs one at a time) and
+    return their records as dicts."""
+    from hmf.experiments.runner import VECTORIZABLE, _split_for, run_group, run_one
+
+    split = _split_for(dataset, data_dir)
+    if vectorize and model in VECTORIZABLE:
+        records = run_group(split, model, jobs, profile=profile)
+    else:
+        records = [run_one(split, model, config, seed, profile=profile) for config, seed in jobs]
+    return [dataclasses.asdict(r) for r in records]
+
+
+def _client(scheduler: str):
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise UsageError("--scheduler needs Dask: pip install 'hmf-companion[cluster]' "
+                         f"(dask[distributed]): {exc}") from None
+    try:
+        return Client(scheduler, timeout=_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+
+
+def run_on_cluster(scheduler: str, root: Path, dataset: str, data_dir: str | None, model: str,
+                   jobs: list[tuple[dict, int]], profile: str, *, vectorize: bool = False,
+                   max_members: int | None = None, progress: bool = True) -> list[Path]:
+    """Send ``jobs`` (the missing ``(config, seed)`` runs) to the cluster at ``scheduler`` and
+    write every returned record under ``root``; returns the written paths."""
+    from tqdm.auto import tqdm
+
+    from hmf.experiments.runner import vectorized_jobs
+
+    client = _client(scheduler)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        if vectorize:
+            chunks = vectorized_jobs(model, jobs, parts=n_workers, max_members=max_members)
+        else:
+            chunks = [[job] for job in jobs]
+        futures = [client.submit(remote_job, dataset, data_dir, model, chunk, profile, vectorize,
+                                 pure=False) for chunk in chunks]
+        paths = []
+        bar = tqdm(total=len(jobs), desc=f"{dataset} {model} (dask)", unit="run",
+                   disable=not progress)
+        try:
+            from distributed import as_completed
+
+            for future in as_completed(futures):
+                payload = future.result()
+                for fields in payload:
+                    paths.append(write_record(Path(root), Record(**fields)))
+                bar.update(len(payload))
+        finally:
+            bar.close()
+        return paths
+    finally:
+        client.close()
