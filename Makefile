@@ -25,12 +25,14 @@ BOOK_FLAGS ?=
 STRICT_FLAGS := --all -W -n --keep-going
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 
-.PHONY: help venv data mathjax book book-strict test clean
+.PHONY: help venv data mathjax book book-strict check-site test clean
 
 help:
 	@echo "make book         build the book into _build/html (sets up .venv, data, MathJax)"
 	@echo "make test         run tests and notebooks with HMF_PROFILE=smoke"
 	@echo "make book-strict  build as CI does: $(STRICT_FLAGS)"
+	@echo "make check-site   open the built book in headless Chromium; fail on console errors,"
+	@echo "                  missing images, unrendered math (screenshots: _build/screenshots)"
 	@echo "make clean        remove _build and the local MathJax copy (keeps .venv and data)"
 
 venv: $(STAMP)
@@ -60,6 +62,12 @@ book: $(STAMP) data $(MATHJAX)
 # What CI runs: every page rebuilt, any warning (or failing cell) is an error.
 book-strict:
 	$(MAKE) book BOOK_FLAGS="$(STRICT_FLAGS)"
+
+# The browser check of an existing build (run `make book` first): serves _build/html on
+# localhost, blocks every other request, and opens each page in Debian's chromium (CHROMIUM=path
+# to use another binary). Screenshots go to _build/screenshots/.
+check-site: $(STAMP)
+	$(BIN)/python scripts/check_site.py
 
 test: $(STAMP)
 	HMF_PROFILE=smoke $(BIN)/python -m pytest

@@ -10,8 +10,8 @@ wrong (the column, the row or file line, the value, and what was expected):
 * ``user``, ``item`` - ids: integers, or strings (``"u17"``). String ids are replaced by integers
   ``0..n-1`` in order of first appearance, and the strings are kept in the side tables
   (``ds.users["label"]``, ``ds.items["label"]``);
-* ``rating`` - a finite number (any scale). With ``implicit=True`` it may be left out, and every
-  row counts as one positive interaction (rating 1.0), as in the paper's DIGINETICA;
+* ``rating`` - a finite number (any scale). With ``implicit=True`` it may be absent and is
+  ignored: every row counts as one positive interaction (rating 1.0), as in DIGINETICA;
 * ``timestamp`` - whole Unix seconds, or dates (datetime values or ISO 8601 strings such as
   ``2016-01-31 12:00``; dates without a time zone are taken as UTC). The temporal split orders
   interactions by it, ties keeping row order.
@@ -194,9 +194,7 @@ def _build(frame, name: str, implicit: bool, locate: Locate, notes=(), files=())
 
     users, user_labels = _ids(frame["user"], "user", name, locate)
     items, item_labels = _ids(frame["item"], "item", name, locate)
-    if implicit:
-        if "rating" in frame.columns:
-            _check_present(frame["rating"], "rating", name, locate, "a value (implicit: any)")
+    if implicit:  # every row is one positive interaction; a rating column is ignored
         ratings = np.ones(len(frame), dtype=np.float32)
     else:
         ratings = _ratings(frame["rating"], name, locate)

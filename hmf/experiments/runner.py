@@ -299,8 +299,12 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
     :data:`VECTORIZABLE` run one at a time). ``scheduler``: a Dask scheduler address; the runs go
     to that cluster instead of local processes. ``max_members``: cap on a vectorised batch.
     """
-    from tqdm.auto import tqdm
+    import sys
 
+    from tqdm import tqdm
+
+    # A bar for people at a terminal; none in notebooks and logs, where it is only noise.
+    progress = progress and sys.stderr.isatty()
     root = Path(root or default_results_dir())
     jobs, paths = [], []
     for config in grid:
