@@ -25,12 +25,13 @@ BOOK_FLAGS ?=
 STRICT_FLAGS := --all -W -n --keep-going
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 
-.PHONY: help venv data mathjax book book-strict check-site test clean
+.PHONY: help venv data mathjax book book-strict results check-site test clean
 
 help:
 	@echo "make book         build the book into _build/html (sets up .venv, data, MathJax)"
 	@echo "make test         run tests and notebooks with HMF_PROFILE=smoke"
 	@echo "make book-strict  build as CI does: $(STRICT_FLAGS)"
+	@echo "make results      recompute the book profile's result records (hours; resumable)"
 	@echo "make check-site   open the built book in headless Chromium; fail on console errors,"
 	@echo "                  missing images, unrendered math (screenshots: _build/screenshots)"
 	@echo "make clean        remove _build and the local MathJax copy (keeps .venv and data)"
@@ -66,6 +67,10 @@ book-strict:
 # The browser check of an existing build (run `make book` first): serves _build/html on
 # localhost, blocks every other request, and opens each page in Debian's chromium (CHROMIUM=path
 # to use another binary). Screenshots go to _build/screenshots/.
+# Recompute the committed `book` records (hours on 2 cores; resumable: finished runs are kept).
+results: $(STAMP)
+	bash scripts/book_sweep.sh
+
 check-site: $(STAMP)
 	$(BIN)/python scripts/check_site.py
 

@@ -4,7 +4,7 @@
 # background and rerun it after an interruption. Usage: bash scripts/book_sweep.sh [rating|ranking]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-HMF=".venv/bin/hmf"
+HMF="${HMF:-.venv/bin/hmf}"
 export OPENBLAS_NUM_THREADS=1  # the NumPy baselines run one per core
 sweep() { "$HMF" sweep --profile book --workers 1 "$@"; }
 
