@@ -105,14 +105,20 @@ def accuracy_table(frame: pd.DataFrame, datasets, methods, metrics, reference: s
             row["seeds"] = int(s["seeds"]) if have else 0
             row["selected configuration"] = s["config"] if have else ""
             verified = bool(part[part["model"] == method]["verified"].all()) if have else True
-            row["copy"] = "official" if verified else "unverified copy"
+            row["copy"] = ("official" if verified else "unverified copy") if have else ""
             theirs = paper_lookup(dataset, method) if paper_lookup else None
             for m in metrics:
                 row[f"paper {m}"] = _paper_cell(theirs, m)
             row["paper train s (CPU / GPU)"] = _pair(theirs, "train_cpu", "train_gpu")
             row["paper inference s (CPU / GPU)"] = _pair(theirs, "infer_cpu", "infer_gpu")
             rows.append(row)
-    return pd.DataFrame(rows).set_index(["dataset", "method"])
+    frame = pd.DataFrame(rows).set_index(["dataset", "method"])
+    # Each of our columns next to the paper's, identification last.
+    order = [c for m in metrics for c in (m, f"paper {m}")]
+    order += ["train s", "paper train s (CPU / GPU)", "inference s", "paper inference s (CPU / GPU)",
+              "seeds", "copy", "selected configuration"]
+    frame = frame[order]
+    return frame.astype({"train s": object, "inference s": object}).where(frame.notna(), "")
 
 
 def _paper_cell(theirs, metric: str) -> str:
@@ -185,7 +191,9 @@ def depth_table(frame: pd.DataFrame, datasets, metrics, paper_lookup=None) -> pd
             for k, m in enumerate(metrics):
                 row[f"paper {m}"] = theirs[k] if theirs else ""
             rows.append(row)
-    return pd.DataFrame(rows).set_index(["dataset", "depth p = q"])
+    frame = pd.DataFrame(rows).set_index(["dataset", "depth p = q"])
+    order = [c for m in metrics for c in (m, f"paper {m}")] + ["seeds", "selected configuration"]
+    return frame[order]
 
 
 def paper_depth_rating(dataset: str, depth: int):

@@ -18,10 +18,10 @@ from hmf.experiments.runner import (
     run_plan,
     sweep,
 )
-from hmf.experiments.selection import select, selected_config, summarize, tukey_against
+from hmf.experiments.selection import select, selected_config, selection_check, summarize, tukey_against
 
 __all__ = [
     "Record", "config_key", "environment", "load_records", "read_record", "record_path",
-    "records_frame", "select", "selected_config", "summarize", "tukey_against", "write_record", "default_results_dir",
+    "records_frame", "select", "selected_config", "selection_check", "summarize", "tukey_against", "write_record", "default_results_dir",
     "ensure_records", "fit_config", "run_one", "run_plan", "sweep",
 ]  # fmt: skip

@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOWER_IS_BETTER", "select", "selected_config", "summarize", "tukey_against"]
+__all__ = ["LOWER_IS_BETTER", "select", "selected_config", "selection_check", "summarize", "tukey_against"]
 
 LOWER_IS_BETTER = {"rmse": True, "hit_ratio@10": False, "mrr@10": False}
 
@@ -92,3 +92,40 @@ def selected_config(records, dataset: str, model: str, metric: str) -> dict | No
         return None
     key = chosen["config"].iloc[0]
     return dict(next(r.config for r in mine if r.key == key))
+
+
+def selection_check(book_records, other_records, metric: str, seed: int = 0) -> pd.DataFrame:
+    """Does a configuration outside the book grid beat the book's selection?
+
+    For each (data set, model) of ``book_records``: the selected configuration's validation
+    ``metric`` at ``seed``, against the best validation ``metric`` at the same seed among
+    ``other_records`` (runs of paper-grid configurations the book grid leaves out). One seed is
+    a cheap check, not a proof: a "no" says the full grid might select differently.
+    """
+    from hmf.experiments.records import records_frame
+
+    rows = []
+    book = records_frame(book_records)
+    other = records_frame(other_records)
+    lower = LOWER_IS_BETTER[metric]
+    if book.empty:
+        return pd.DataFrame()
+    for (dataset, model), _ in book.groupby(["dataset", "model"]):
+        chosen = selected_config(book_records, dataset, model, metric)
+        mine = [r for r in book_records if r.dataset == dataset and r.model == model and r.seed == seed
+                and r.config == chosen]
+        rivals = other[(other["dataset"] == dataset) & (other["model"] == model) & (other["seed"] == seed)] \
+            if len(other) else other
+        if not mine or not len(rivals):
+            continue
+        column = f"validation {metric}"
+        best = rivals.loc[rivals[column].idxmin() if lower else rivals[column].idxmax()]
+        ours = mine[0].validation[metric]
+        holds = ours <= best[column] if lower else ours >= best[column]
+        rows.append({"dataset": dataset, "model": model, "book selection": mine[0].key,
+                     f"its validation {metric} (seed {seed})": round(ours, 4),
+                     "best configuration outside the book grid": best["config"],
+                     f"its validation {metric}": round(float(best[column]), 4),
+                     "configurations checked": int(rivals["config"].nunique()),
+                     "book selection still best": "yes" if holds else "no"})
+    return pd.DataFrame(rows)
