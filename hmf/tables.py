@@ -103,6 +103,7 @@ def accuracy_table(frame: pd.DataFrame, datasets, methods, metrics, reference: s
             row["train s"] = round(float(s["train_seconds"]), 2) if have else None
             row["inference s"] = round(float(s["inference_seconds"]), 4) if have else None
             row["seeds"] = int(s["seeds"]) if have else 0
+            row["configurations run"] = _grid_coverage(part, dataset, method) if have else ""
             row["selected configuration"] = s["config"] if have else ""
             verified = bool(part[part["model"] == method]["verified"].all()) if have else True
             row["copy"] = ("official" if verified else "unverified copy") if have else ""
@@ -116,7 +117,7 @@ def accuracy_table(frame: pd.DataFrame, datasets, methods, metrics, reference: s
     # Each of our columns next to the paper's, identification last.
     order = [c for m in metrics for c in (m, f"paper {m}")]
     order += ["train s", "paper train s (CPU / GPU)", "inference s", "paper inference s (CPU / GPU)",
-              "seeds", "copy", "selected configuration"]
+              "seeds", "configurations run", "copy", "selected configuration"]
     frame = frame[order]
     return frame.astype({"train s": object, "inference s": object}).where(frame.notna(), "")
 
@@ -206,3 +207,20 @@ def paper_depth_ranking(dataset: str, depth: int):
         return None
     hr, hr_std, mrr, mrr_std = paper.TABLE6_RANKING[depth]
     return [_fmt(hr, hr_std, False), _fmt(mrr, mrr_std, False)]
+
+
+def _grid_coverage(part: pd.DataFrame, dataset: str, method: str) -> str:
+    """``"done / in grid"``: configurations with every seed finished, of the profile's grid - a
+    selection over part of a grid is only as good as that part."""
+    from hmf.experiments.grids import grid
+    from hmf.experiments.runner import _split_for
+
+    mine = part[part["model"] == method]
+    seeds = mine.groupby("config")["seed"].nunique()
+    complete = int((seeds == seeds.max()).sum())
+    try:
+        split = _split_for(dataset, None)
+        total = len(grid(str(mine["profile"].iloc[0]), method, split.n_users, split.n_items))
+    except Exception:  # no data or no grid: show what is known
+        return str(complete)
+    return f"{complete} / {total}"
