@@ -176,17 +176,24 @@ def loss_curves(records_by_model: dict, dataset: str, metric: str = "rmse"):
     models = [m for m, recs in records_by_model.items() if recs]
     fig, axes = plt.subplots(1, max(1, len(models)), figsize=(5.2 * max(1, len(models)), 3.6),
                              sharey=True, squeeze=False)
+    from matplotlib import ticker
+
     colours = plt.get_cmap("viridis")
+    # Decoupled weight decay often changes a curve very little, so curves can coincide: distinct
+    # dash patterns keep each one visible under the others.
+    dashes = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1))]
     for ax, model in zip(axes[0], models):
         curves = best_history_per(records_by_model[model], "weight_decay", metric)
         for k, wd in enumerate(sorted(curves, reverse=True)):
             _, history = curves[wd]
             values = history[f"validation_{metric}"]
             ax.plot(range(1, len(values) + 1), values, color=colours(k / max(1, len(curves) - 1)),
-                    label=f"weight decay {wd:g}", linewidth=1.4)
+                    linestyle=dashes[k % len(dashes)], label=f"weight decay {wd:g}", linewidth=1.6)
         ax.set_title(f"{model.upper()} on {_label(dataset)}")
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("epoch (log scale)")
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"validation {metric.upper()}")
     axes[0][-1].legend(fontsize=8, frameon=False)
