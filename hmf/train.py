@@ -189,6 +189,19 @@ def _device_data(spec: ModelSpec, split: Split, seed: int, candidates):
     return train, val
 
 
+def check_run_settings(spec: ModelSpec, split: Split, patience, batch_size, max_epochs) -> int:
+    """Validate the settings every training loop shares; returns ``max_epochs`` with the
+    task's default filled in."""
+    _check(patience, "patience", low=1, strict=False, integer=True)
+    _check(batch_size, "batch_size", low=1, strict=False, integer=True)
+    if max_epochs is None:
+        max_epochs = MAX_EPOCHS[spec.task]
+    _check(max_epochs, "max_epochs", low=1, strict=False, integer=True)
+    if len(split.train) == 0 or len(split.validation) == 0:
+        raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
+    return max_epochs
+
+
 def fit(
     spec: ModelSpec,
     split: Split,
@@ -212,13 +225,7 @@ def fit(
     _check(lr, "lr", low=0.0, strict=True)
     _check(weight_decay, "weight_decay", low=0.0, strict=False)
     _check(seed, "seed", low=0, strict=False, integer=True)
-    _check(patience, "patience", low=1, strict=False, integer=True)
-    _check(batch_size, "batch_size", low=1, strict=False, integer=True)
-    if max_epochs is None:
-        max_epochs = MAX_EPOCHS[spec.task]
-    _check(max_epochs, "max_epochs", low=1, strict=False, integer=True)
-    if len(split.train) == 0 or len(split.validation) == 0:
-        raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
+    max_epochs = check_run_settings(spec, split, patience, batch_size, max_epochs)
 
     start = time.perf_counter()
     train, val = _device_data(spec, split, seed, candidates)

@@ -50,7 +50,15 @@ import pandas as pd
 from hmf import metrics as M
 from hmf.errors import UsageError
 from hmf.models.spec import ModelSpec
-from hmf.train import BATCH_SIZE, MAX_EPOCHS, PATIENCE, FitResult, _check, _device_data, _epoch_program
+from hmf.train import (
+    BATCH_SIZE,
+    PATIENCE,
+    FitResult,
+    _check,
+    _device_data,
+    _epoch_program,
+    check_run_settings,
+)
 
 if TYPE_CHECKING:
     from hmf.split import Split
@@ -168,13 +176,7 @@ def fit_many(
     called with each member's history rows.
     """
     members = _members(members)
-    _check(patience, "patience", low=1, strict=False, integer=True)
-    _check(batch_size, "batch_size", low=1, strict=False, integer=True)
-    if max_epochs is None:
-        max_epochs = MAX_EPOCHS[spec.task]
-    _check(max_epochs, "max_epochs", low=1, strict=False, integer=True)
-    if len(split.train) == 0 or len(split.validation) == 0:
-        raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
+    max_epochs = check_run_settings(spec, split, patience, batch_size, max_epochs)
     if candidates is not None and len(candidates) != len(members):
         raise UsageError(f"candidates: one array per member expected, got {len(candidates)} "
                          f"for {len(members)} members")

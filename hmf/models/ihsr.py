@@ -323,25 +323,23 @@ def _as_levels(value, name: str, high: int, what: str) -> tuple[int, ...]:
 def predict(params: dict, users, items) -> np.ndarray:
     """Predicted ratings ``(U1…Up)[users] · (Vq…V1)[:, items]`` (NumPy; any broadcastable index
     arrays)."""
-    users, items = np.asarray(users), np.asarray(items)
+    return _product(np, params, np.asarray(users), np.asarray(items))
+
+
+def _product(xp, params, users, items):
+    """``(U1…Up)[users] · (Vq…V1)[:, items]`` with array module ``xp`` (NumPy or jax.numpy)."""
     u = params["users"][0][users]
     for f in params["users"][1:]:
         u = u @ f
     v = params["items"][0].T[items]
     for f in params["items"][1:]:
         v = v @ f.T
-    return np.sum(u * v, axis=-1)
+    return xp.sum(u * v, axis=-1)
 
 
 def _score(params, users, items):
     """JAX twin of :func:`predict` for :mod:`hmf.metrics` (``ModelSpec.score``)."""
-    u = params["users"][0][users]
-    for f in params["users"][1:]:
-        u = u @ f
-    v = params["items"][0].T[items]
-    for f in params["items"][1:]:
-        v = v @ f.T
-    return jnp.sum(u * v, axis=-1)
+    return _product(jnp, params, users, items)
 
 
 def spec(**config) -> ModelSpec:
