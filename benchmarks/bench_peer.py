@@ -22,8 +22,6 @@ The device JAX uses is printed first; Cornac runs on the CPU.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 
@@ -42,17 +40,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    import jax
     import numpy as np
 
     from hmf import models, train
+    from hmf.experiments.records import describe_machine
     from hmf.models.reference import fit_reference
     from hmf.split import load_split
 
-    device = jax.devices()[0]
-    print(f"device: {device.platform} {getattr(device, 'device_kind', '')} | "
-          f"{platform.processor() or platform.machine()} | {os.cpu_count()} CPU cores | "
-          f"jax {jax.__version__}")
+    print(describe_machine())
     split = load_split(args.dataset)
     n = len(split.train)
     print(f"{args.dataset}: {n} training interactions; target validation RMSE {args.target}\n")

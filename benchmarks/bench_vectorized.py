@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import platform
 import time
 
 
@@ -43,17 +41,14 @@ def main() -> None:
                         help="vectorise in consecutive batches of at most this many members")
     args = parser.parse_args()
 
-    import jax
     import numpy as np
 
     from hmf import models, train
+    from hmf.experiments.records import describe_machine
     from hmf.split import load_split
     from hmf.vectorized import Member, fit_many, memory_per_member
 
-    device = jax.devices()[0]
-    print(f"device: {device.platform} {getattr(device, 'device_kind', '')} | "
-          f"{platform.processor() or platform.machine()} | {os.cpu_count()} CPU cores | "
-          f"jax {jax.__version__}")
+    print(describe_machine())
     split = load_split(args.dataset)
     print(f"{args.dataset}: {split.n_users} users, {split.n_items} items, "
           f"{len(split.train)} training interactions")

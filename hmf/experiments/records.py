@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = [
     "Record", "config_key", "record_path", "write_record", "read_record", "load_records",
-    "records_frame", "environment", "current_commit",
+    "records_frame", "environment", "current_commit", "describe_machine",
 ]
 
 _VERSIONED = ("hmf-companion", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")
@@ -154,3 +154,10 @@ def environment() -> dict[str, Any]:
         "versions": versions,
         "commit": current_commit(),
     }
+
+
+def describe_machine() -> str:
+    """One line for benchmark output: device, processor, cores and JAX version (as recorded)."""
+    env = environment()
+    return (f"device: {env['device']} | {env['processor']} | {env['cpu_count']} CPU cores | "
+            f"jax {env['versions']['jax']}")
