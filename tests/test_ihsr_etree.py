@@ -237,6 +237,47 @@ def test_etree_tree_assignments_are_nearest(etree_fit):
         np.testing.assert_array_equal(par, etree._nearest(B[q], B[q + 1]))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_etree_starts():
+    """Every test computes its own NMF starts (some script the validation curve)."""
+    etree._INIT_CACHE.clear()
+    yield
+    etree._INIT_CACHE.clear()
+
+
+def test_etree_reused_start_changes_nothing(split):
+    """A start reused from a run with another μ and tree gives the numbers of a fresh one."""
+    kwargs = dict(lam=1.0, seed=5, max_iter=20, patience=20, init_iter=20)
+    etree.fit_etree(split, item_levels=(6, 2), mu=1.0, **kwargs)
+    assert len(etree._INIT_CACHE) == 1
+    reused = etree.fit_etree(split, item_levels=(4,), mu=3.0, **kwargs)
+    assert len(etree._INIT_CACHE) == 1
+    etree._INIT_CACHE.clear()
+    fresh = etree.fit_etree(split, item_levels=(4,), mu=3.0, **kwargs)
+    for name in ("A", "D"):
+        np.testing.assert_array_equal(reused.params[name], fresh.params[name])
+    np.testing.assert_array_equal(reused.params["parents"][0], fresh.params["parents"][0])
+    _same_history(reused.history, fresh.history)
+    assert reused.spec.config["init_best_iter"] == fresh.spec.config["init_best_iter"]
+
+
+def test_etree_reused_start_keeps_its_time(split):
+    """A reused start reports the seconds it took when computed (runs stay comparable)."""
+    data = etree._Data(*ihsr._columns(split.train), (split.n_users, split.n_items))
+    val = ihsr._columns(split.validation)
+    args = (data, val, 4, 1.0, 0)
+    first = etree._cached_nmf_init(*args, np.random.default_rng(0), 10, 5, (1.0, 5.0))
+    rng = np.random.default_rng(0)
+    again = etree._cached_nmf_init(*args, rng, 10, 5, (1.0, 5.0))
+    assert again[3] == first[3] > 0
+    np.testing.assert_array_equal(again[0], first[0])
+    # the generator continues where the computed start left it
+    etree._INIT_CACHE.clear()
+    rng_fresh = np.random.default_rng(0)
+    etree._cached_nmf_init(*args, rng_fresh, 10, 5, (1.0, 5.0))
+    assert rng.uniform() == rng_fresh.uniform()
+
+
 def test_etree_reproducible_with_seed(split, etree_fit):
     again = etree.fit_etree(split, item_levels=(6, 2), lam=1.0, mu=1.0, seed=3, max_iter=30,
                             patience=30, init_iter=30)
