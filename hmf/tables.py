@@ -13,7 +13,8 @@ import pandas as pd
 
 from hmf import data, paper, split
 
-__all__ = ["table1", "TABLE1_FIELDS", "accuracy_table", "not_computed", "paper_rating", "paper_ranking"]
+__all__ = ["table1", "TABLE1_FIELDS", "accuracy_table", "not_computed", "paper_rating", "paper_ranking",
+           "record_cost"]
 
 TABLE1_FIELDS = ("users", "items", "train", "validation", "test", "density")
 
@@ -164,6 +165,29 @@ def not_computed(datasets, frame: pd.DataFrame, missing: dict, profile: str) -> 
     if not rows:
         return pd.DataFrame({"status": ["every data set of this table has records"]})
     return pd.DataFrame(rows).set_index("dataset")
+
+
+def record_cost(frame: pd.DataFrame) -> pd.DataFrame:
+    """What a set of records cost to compute: per data set and model, the runs, configurations,
+    epochs and the sum of their training and inference seconds (in hours), as each record measured
+    them - process start-up and compilation outside ``fit`` are not included."""
+    if not len(frame):
+        return pd.DataFrame({"status": ["no records"]})
+    seconds = frame["train_seconds"] + frame["inference_seconds"]
+    grouped = frame.assign(seconds=seconds).groupby(["dataset", "model"], sort=False)
+    table = pd.DataFrame({
+        "runs": grouped.size(),
+        "configurations": grouped["config"].nunique(),
+        "epochs": grouped["epochs"].sum(),
+        "hours": grouped["seconds"].sum() / 3600.0,
+        "seconds per run": grouped["seconds"].mean(),
+    })
+    totals = table.groupby(level="dataset", sort=False)[["runs", "configurations", "epochs", "hours"]].sum()
+    totals["seconds per run"] = totals["hours"] * 3600.0 / totals["runs"]
+    totals.index = pd.MultiIndex.from_arrays([totals.index, ["(all)"] * len(totals)],
+                                             names=["dataset", "model"])
+    table = pd.concat([table, totals]).sort_index(level="dataset", sort_remaining=False)
+    return table.round({"hours": 2, "seconds per run": 1})
 
 
 def depth_table(frame: pd.DataFrame, datasets, metrics, paper_lookup=None) -> pd.DataFrame:

@@ -1,0 +1,253 @@
+"""Records, resumable sweeps, grids, selection, Tukey's HSD marks and the tables built on them
+(hmf.experiments, hmf.tables), on hand-made records and a small planted split."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_train import planted_split
+
+from hmf import tables
+from hmf.errors import UsageError
+from hmf.experiments import grids, runner
+from hmf.experiments.records import (
+    Record,
+    config_key,
+    load_records,
+    read_record,
+    record_path,
+    records_frame,
+    write_record,
+)
+from hmf.experiments.selection import select, selected_config, summarize, tukey_against
+
+
+def _record(model="hmf", config=None, seed=0, val=1.0, test=1.0, metric="rmse", dataset="toy",
+            profile="book", seconds=2.0, epochs=3) -> Record:
+    return Record(dataset=dataset, model=model, config=config or {"lr": 0.01}, seed=seed,
+                  profile=profile, validation={metric: val}, test={metric: test},
+                  epochs=epochs, best_epoch=epochs, train_seconds=seconds, inference_seconds=0.5,
+                  history={"epoch": list(range(1, epochs + 1))}, verified=True,
+                  environment={"device": "cpu:cpu"})
+
+
+# --- records -------------------------------------------------------------------------------
+
+def test_config_key_is_sorted_readable_and_bounded():
+    assert config_key({"wd": 1e-4, "lr": 0.001, "levels": [25, 5]}) == "levels=25-5_lr=0.001_wd=0.0001"
+    assert config_key({}) == "default"
+    long = {f"parameter_{i}": i for i in range(20)}
+    key = config_key(long)
+    assert len(key) <= 93 and key == config_key(dict(reversed(list(long.items()))))
+    assert key != config_key(dict(long, parameter_19=20))  # the hash keeps long keys apart
+
+
+def test_record_round_trip_and_layout(tmp_path):
+    rec = _record(config={"lr": 0.01, "item_levels": (25, 5)}, seed=3)
+    path = write_record(tmp_path, rec)
+    assert path == tmp_path / "book" / "toy" / "hmf" / "item_levels=25-5_lr=0.01-seed3.json"
+    assert path == record_path(tmp_path, "book", "toy", "hmf", rec.config, 3)
+    back = read_record(path)
+    assert back.config == {"lr": 0.01, "item_levels": [25, 5]}  # JSON has no tuples
+    assert (back.validation, back.test, back.seed, back.history) == (
+        rec.validation, rec.test, rec.seed, rec.history)
+    assert [r.seed for r in load_records(tmp_path, "book", "toy")] == [3]
+    assert load_records(tmp_path, "paper") == []
+
+
+def test_record_numpy_values_are_stored_as_numbers(tmp_path):
+    rec = _record(val=np.float32(0.5), config={"lr": np.float64(0.1)})
+    back = read_record(write_record(tmp_path, rec))
+    assert back.validation["rmse"] == 0.5 and back.config["lr"] == 0.1
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path):
+    first = write_record(tmp_path, _record(val=1.0))
+    bad = _record(val=object())  # not storable: the write fails while serialising
+    with pytest.raises(TypeError, match="cannot store object"):
+        write_record(tmp_path, bad)
+    assert sorted(p.name for p in first.parent.iterdir()) == [first.name]
+    assert read_record(first).validation["rmse"] == 1.0  # the earlier record is untouched
+
+
+@pytest.mark.parametrize("text", ["{not json", json.dumps({"dataset": "toy"}), ""])
+def test_corrupt_record_names_its_file(tmp_path, text):
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="broken.json: not a valid result record"):
+        read_record(path)
+
+
+def test_records_frame_flattens_metrics_and_config():
+    frame = records_frame([_record(config={"lr": 0.01, "weight_decay": 0.0}, seed=2, val=0.9)])
+    row = frame.iloc[0]
+    assert (row["validation rmse"], row["config.lr"], row["seed"]) == (0.9, 0.01, 2)
+    assert row["config"] == "lr=0.01_weight_decay=0"
+
+
+# --- sweeps resume --------------------------------------------------------------------------
+
+@pytest.fixture
+def planted_in_runner(monkeypatch):
+    split, _, _ = planted_split(n_users=40, n_items=60)
+    monkeypatch.setitem(runner._SPLITS, ("planted", None), split)
+    return split
+
+
+def test_sweep_skips_finished_runs_and_resumes(planted_in_runner, tmp_path, monkeypatch):
+    grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
+    kwargs = dict(profile="smoke", root=tmp_path, workers=1, progress=False)
+    calls = []
+    real = runner.run_one
+    monkeypatch.setattr(runner, "run_one", lambda *a, **k: calls.append(a[2:4]) or real(*a, **k))
+
+    paths = runner.sweep("planted", "mf", grid, (0, 1), **kwargs)
+    assert len(calls) == 4 and all(p.exists() for p in paths)
+    before = {p: p.read_bytes() for p in paths}
+
+    calls.clear()
+    assert runner.sweep("planted", "mf", grid, (0, 1), **kwargs) == paths
+    assert calls == []  # nothing to do
+    paths[1].unlink()  # as if the sweep had been interrupted before this run finished
+    runner.sweep("planted", "mf", grid, (0, 1), **kwargs)
+    assert calls == [(grid[0], 1)]
+    for p in (paths[0], paths[2], paths[3]):
+        assert p.read_bytes() == before[p]  # finished records are not rewritten
+    again = read_record(paths[1])
+    assert again.test == json.loads(before[paths[1]])["test"]  # same seed, same numbers
+
+
+def test_sweep_refuses_unknown_model(planted_in_runner, tmp_path):
+    with pytest.raises(UsageError, match="unknown model 'nope'"):
+        runner.sweep("planted", "nope", [{}], (0,), profile="smoke", root=tmp_path, workers=1,
+                     progress=False)
+
+
+# --- grids ----------------------------------------------------------------------------------
+
+def test_paper_grid_is_table2():
+    assert len(grids.grid("paper", "mf", 10_000, 10_000)) == 5 * 3
+    assert len(grids.grid("paper", "hmf", 10_000, 10_000)) == 5 * 3 * 5 * 5
+    assert len(grids.grid("paper", "ihsr", 10_000, 10_000)) == 7 * 5 * 5
+    assert len(grids.grid("paper", "etree", 10_000, 10_000)) == 3 * 7 * 7
+    assert len(grids.grid("paper", "bpr-hmf", 24_933, 54_859)) == 5 * 3 * 3
+    assert grids.ranking_clusters(24_933, 54_859) == [(49, 108), (195, 429), (780, 1715)]
+
+
+@pytest.mark.parametrize("model", ["mf", "hmf", "ihsr", "etree", "bpr-mf", "neumf", "bpr-hmf",
+                                   "protomf"])
+def test_book_grid_is_a_subset_of_the_paper_grid(model):
+    paper = grids.grid("paper", model, 2_000, 3_000)
+    book = grids.grid("book", model, 2_000, 3_000)
+    assert book and all(c in paper for c in book)
+    assert len(grids.grid("smoke", model, 2_000, 3_000)) == 1
+
+
+def test_ihsr_clusters_are_capped_at_the_rows():
+    configs = grids.grid("paper", "ihsr", 625, 1_561)
+    assert max(c["user_clusters"] for c in configs) == 625
+    assert len(configs) == 7 * 4 * 5  # 800 and 1000 user clusters both become 625
+
+
+def test_grid_errors_name_the_problem():
+    with pytest.raises(UsageError, match="unknown profile 'full'"):
+        grids.grid("full", "hmf", 10, 10)
+    with pytest.raises(UsageError, match="no grid for model 'svd'"):
+        grids.grid("book", "svd", 10, 10)
+
+
+def test_depth_grid_keeps_level_one_clusters_and_sets_depths():
+    base = dict(lr=0.01, weight_decay=0.0, user_clusters=1000, item_clusters=500)
+    configs = grids.depth_grid("book", "hmf", base)
+    assert {c["user_depth"] for c in configs} == {1, 2, 3, 4}
+    assert all(c["user_depth"] == c["item_depth"] and c["user_clusters"] == 1000 for c in configs)
+    assert len(grids.depth_grid("paper", "hmf", base)) == 4 * 15
+
+
+# --- selection and significance ------------------------------------------------------------
+
+def _frame(rows):
+    return records_frame([_record(**r) for r in rows])
+
+
+def test_select_takes_the_best_mean_not_the_best_seed():
+    a, b = {"lr": 0.01}, {"lr": 0.001}
+    rows = ([dict(config=a, seed=s, val=v) for s, v in enumerate([0.80, 1.20, 1.20])]
+            + [dict(config=b, seed=s, val=v) for s, v in enumerate([0.95, 0.95, 0.95])])
+    chosen = select(_frame(rows), "rmse")
+    assert set(chosen["config"]) == {config_key(b)} and len(chosen) == 3
+
+
+def test_select_ignores_half_finished_configurations():
+    a, b = {"lr": 0.01}, {"lr": 0.001}
+    rows = ([dict(config=a, seed=s, val=1.0) for s in range(3)]
+            + [dict(config=b, seed=0, val=0.1)])  # better, but one seed of three
+    assert set(select(_frame(rows), "rmse")["config"]) == {config_key(a)}
+
+
+def test_select_maximises_ranking_metrics():
+    a, b = {"lr": 0.01}, {"lr": 0.001}
+    rows = [dict(config=c, seed=s, val=v, metric="hit_ratio@10")
+            for c, v in ((a, 0.4), (b, 0.5)) for s in range(2)]
+    assert set(select(_frame(rows), "hit_ratio@10")["config"]) == {config_key(b)}
+    recs = [_record(**r) for r in rows]
+    assert selected_config(recs, "toy", "hmf", "hit_ratio@10") == b
+    assert selected_config(recs, "toy", "mf", "hit_ratio@10") is None
+
+
+def test_summarize_uses_the_sample_std():
+    rows = [dict(seed=s, test=t) for s, t in enumerate([1.0, 2.0, 3.0])]
+    summary = summarize(_frame(rows), ("rmse",))
+    assert summary.loc[("toy", "hmf"), "rmse"] == 2.0
+    assert summary.loc[("toy", "hmf"), "rmse std"] == pytest.approx(1.0)  # ddof = 1
+    assert summary.loc[("toy", "hmf"), "seeds"] == 3
+
+
+def _methods(values: dict[str, list[float]]) -> pd.DataFrame:
+    return _frame([dict(model=m, seed=s, test=v) for m, vs in values.items()
+                   for s, v in enumerate(vs)])
+
+
+def test_tukey_marks_clear_differences_only():
+    close = [1.000, 1.002, 0.998, 1.001, 0.999]
+    frame = _methods({"hmf": close, "mf": [1.20, 1.21, 1.19, 1.22, 1.18],
+                      "ihsr": [c + 0.0005 for c in close]})
+    result = tukey_against(frame, "rmse", "hmf")
+    assert result["mf"][1] and result["mf"][0] < 1e-3
+    assert not result["ihsr"][1] and result["ihsr"][0] > 0.5
+    one_seed = _methods({"hmf": close, "mf": [1.2]})
+    assert math.isnan(tukey_against(one_seed, "rmse", "hmf")["mf"][0])
+
+
+def test_accuracy_table_puts_ours_beside_the_papers_and_marks_daggers():
+    frame = _methods({"hmf": [1.000, 1.002, 0.998], "mf": [1.20, 1.21, 1.19]})
+
+    def lookup(dataset, method):
+        return ({"rmse": 1.5, "std": 0.1, "dagger": True, "train_cpu": 3.0, "train_gpu": None,
+                 "infer_cpu": 0.1, "infer_gpu": None} if method == "mf" else None)
+
+    table = tables.accuracy_table(frame, ["toy"], ["mf", "hmf", "ihsr"], ["rmse"], "hmf", lookup)
+    assert list(table.columns[:2]) == ["rmse", "paper rmse"]
+    assert table.loc[("toy", "MF"), "rmse"] == "1.200 ± 0.010 †"
+    assert table.loc[("toy", "HMF"), "rmse"] == "1.000 ± 0.002"
+    assert table.loc[("toy", "IHSR"), "rmse"] == "not run"
+    assert table.loc[("toy", "IHSR"), "seeds"] == 0
+    assert table.loc[("toy", "MF"), "paper rmse"] == "1.500 ± 0.100 †"
+    assert table.loc[("toy", "HMF"), "paper rmse"] == ""
+    assert table.loc[("toy", "MF"), "paper train s (CPU / GPU)"] == "3 / -"
+
+
+def test_record_cost_sums_what_the_records_measured():
+    frame = _frame([dict(model="mf", seed=s, seconds=10.0, epochs=4) for s in range(3)]
+                   + [dict(model="hmf", config={"lr": lr}, seed=0, seconds=100.0)
+                      for lr in (0.1, 0.01)])
+    cost = tables.record_cost(frame)
+    assert cost.loc[("toy", "mf"), "runs"] == 3 and cost.loc[("toy", "mf"), "epochs"] == 12
+    assert cost.loc[("toy", "hmf"), "configurations"] == 2
+    total = cost.loc[("toy", "(all)")]
+    assert total["runs"] == 5
+    assert total["hours"] == round((3 * 10.5 + 2 * 100.5) / 3600, 2)
