@@ -6,7 +6,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HMF="${HMF:-.venv/bin/hmf}"
 export OPENBLAS_NUM_THREADS=1  # the NumPy baselines run one per core
-sweep() { "$HMF" sweep --profile book --workers 1 "$@"; }
+# Each step prints its wall time (runs already recorded are skipped, so a resumed step is quick).
+sweep() {
+  local start=$SECONDS
+  "$HMF" sweep --profile book --workers 1 "$@"
+  echo "book_sweep: $* - $((SECONDS - start)) s wall" >&2
+}
 
 rating() {
   sweep --dataset ml-100k --model mf --model hmf --model ihsr --model ref-mf-biased --model ref-mf
