@@ -23,7 +23,7 @@ from hmf.experiments.records import (
     records_frame,
     write_record,
 )
-from hmf.experiments.selection import select, selected_config, summarize, tukey_against
+from hmf.experiments.selection import select, selected_config, selection_check, summarize, tukey_against
 
 
 def _record(model="hmf", config=None, seed=0, val=1.0, test=1.0, metric="rmse", dataset="toy",
@@ -251,3 +251,20 @@ def test_record_cost_sums_what_the_records_measured():
     total = cost.loc[("toy", "(all)")]
     assert total["runs"] == 5
     assert total["hours"] == round((3 * 10.5 + 2 * 100.5) / 3600, 2)
+
+
+def test_selection_check_compares_means_over_the_same_seeds():
+    book_cfg, rival_cfg = {"lr": 0.01}, {"lr": 0.0001}
+    book = [_record(config=book_cfg, seed=s, val=v) for s, v in enumerate([1.00, 0.90, 0.95])]
+    book += [_record(config={"lr": 0.1}, seed=s, val=1.5) for s in range(3)]
+    # better than the book selection's seed 0 (1.00), worse than its mean over seeds 0-1 (0.95)
+    rival = [_record(config=rival_cfg, seed=s, val=v, profile="paper") for s, v in ((0, 0.97), (1, 0.96))]
+    row = selection_check(book, rival, "rmse").iloc[0]
+    assert row["book selection"] == config_key(book_cfg)
+    assert row["seeds compared"] == "0, 1"
+    assert row["book selection's mean validation rmse"] == 0.95
+    assert row["its mean validation rmse"] == 0.965
+    assert row["book selection still best"] == "yes"
+    row = selection_check(book, rival[:1], "rmse").iloc[0]  # seed 0 alone: the rival wins
+    assert (row["seeds compared"], row["book selection still best"]) == ("0", "no")
+    assert selection_check(book, [], "rmse").empty
