@@ -258,12 +258,14 @@ def test_selection_check_compares_means_over_the_same_seeds():
     book = [_record(config=book_cfg, seed=s, val=v) for s, v in enumerate([1.00, 0.90, 0.95])]
     book += [_record(config={"lr": 0.1}, seed=s, val=1.5) for s in range(3)]
     # better than the book selection's seed 0 (1.00), worse than its mean over seeds 0-1 (0.95)
-    rival = [_record(config=rival_cfg, seed=s, val=v, profile="paper") for s, v in ((0, 0.97), (1, 0.96))]
+    rival = [_record(config=rival_cfg, seed=s, val=v, test=1.1, profile="paper")
+             for s, v in ((0, 0.97), (1, 0.96))]
     row = selection_check(book, rival, "rmse").iloc[0]
     assert row["book selection"] == config_key(book_cfg)
     assert row["seeds compared"] == "0, 1"
     assert row["book selection's mean validation rmse"] == 0.95
     assert row["its mean validation rmse"] == 0.965
+    assert (row["book selection's mean test rmse"], row["its mean test rmse"]) == (1.0, 1.1)
     assert row["book selection still best"] == "yes"
     row = selection_check(book, rival[:1], "rmse").iloc[0]  # seed 0 alone: the rival wins
     assert (row["seeds compared"], row["book selection still best"]) == ("0", "no")

@@ -100,7 +100,8 @@ def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
     For each (data set, model) of ``book_records`` and each configuration of ``other_records``
     (runs of paper-grid configurations the book grid leaves out): its mean validation ``metric``
     over the seeds it has, against the book selection's mean over the *same* seeds. The row
-    shows the rival with the largest margin over the book selection (or the smallest deficit).
+    shows the rival with the largest margin over the book selection (or the smallest deficit),
+    and both mean test results over those seeds - what a different selection would report.
     With one seed this is a cheap check, not a proof; with the profile's five seeds it is the
     selection rule itself, restricted to the two configurations.
     """
@@ -114,7 +115,7 @@ def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
     rows = []
     for (dataset, model), _ in book.groupby(["dataset", "model"]):
         chosen = selected_config(book_records, dataset, model, metric)
-        mine = {r.seed: r.validation[metric] for r in book_records
+        mine = {r.seed: (r.validation[metric], r.test[metric]) for r in book_records
                 if r.dataset == dataset and r.model == model and r.config == chosen}
         rivals = other[(other["dataset"] == dataset) & (other["model"] == model)
                        & other["seed"].isin(list(mine))]
@@ -122,18 +123,22 @@ def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
         for key, runs in rivals.groupby("config"):
             seeds = sorted(runs["seed"])
             theirs = float(runs[column].mean())
-            ours = float(np.mean([mine[s] for s in seeds]))
+            ours = float(np.mean([mine[s][0] for s in seeds]))
             margin = (ours - theirs) if lower else (theirs - ours)  # > 0: the rival is better
             if best is None or margin > best[0]:
-                best = (margin, key, seeds, ours, theirs)
+                tests = (float(np.mean([mine[s][1] for s in seeds])),
+                         float(runs[f"test {metric}"].mean()))
+                best = (margin, key, seeds, ours, theirs, tests)
         if best is None:
             continue
-        margin, key, seeds, ours, theirs = best
+        margin, key, seeds, ours, theirs, tests = best
         rows.append({"dataset": dataset, "model": model, "book selection": config_key(chosen),
                      "best configuration outside the book grid": key,
                      "seeds compared": ", ".join(str(s) for s in seeds),
                      f"book selection's mean validation {metric}": round(ours, 4),
                      f"its mean validation {metric}": round(theirs, 4),
+                     f"book selection's mean test {metric}": round(tests[0], 4),
+                     f"its mean test {metric}": round(tests[1], 4),
                      "configurations checked": int(rivals["config"].nunique()),
                      "book selection still best": "yes" if margin <= 0 else "no"})
     return pd.DataFrame(rows)
