@@ -127,20 +127,23 @@ def _admm(G: np.ndarray, F: np.ndarray, X: np.ndarray, dual: np.ndarray, rho: fl
     """
     Ginv = np.linalg.inv(G)
     base = F if target is None else F + target
-    active = np.arange(X.shape[0])
-    s = np.ones((X.shape[0], 1)) if scale is None else scale[:, None]
+    n = X.shape[0]
+    active = np.arange(n)
+    s = np.ones((n, 1)) if scale is None else scale[:, None]
     for _ in range(iters):
         if active.size == 0:
             break
-        xa, ua, sa = X[active], dual[active], s[active]
-        Y = base[active] + rho * xa * sa + rho * ua
-        tilde = np.einsum("nij,nj->ni", Ginv[active], Y)
+        # while every row is active, whole arrays stand in for the (copying) row selection
+        pick = slice(None) if active.size == n else active
+        xa, ua, sa = X[pick], dual[pick], s[pick]
+        Y = base[pick] + rho * xa * sa + rho * ua
+        tilde = np.einsum("nij,nj->ni", Ginv[pick], Y)
         new = np.maximum(0.0, (tilde - ua) / sa)
         ua = ua + new * sa - tilde
         with np.errstate(divide="ignore", invalid="ignore"):
             primal = np.sum((new * sa - tilde) ** 2, 1) / np.sum((new * sa) ** 2, 1)
             change = np.sum((new - xa) ** 2, 1) / np.sum(ua ** 2, 1)
-        X[active], dual[active] = new, ua
+        X[pick], dual[pick] = new, ua
         active = active[~((primal < ADMM_TOL) & (change < ADMM_TOL))]
 
 
