@@ -37,3 +37,15 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv("HMF_DATA_DIR", raising=False)
     monkeypatch.setenv("HMF_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
+
+
+@pytest.fixture
+def planted_in_runner(monkeypatch):
+    """A small planted split that the experiment runner finds under the data set name "planted"."""
+    from test_train import planted_split
+
+    from hmf.experiments import runner
+
+    split, _, _ = planted_split(n_users=60, n_items=100)
+    monkeypatch.setitem(runner._SPLITS, ("planted", None), split)
+    return split

@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from test_train import planted_split
 
 from hmf import tables
 from hmf.errors import UsageError
@@ -90,13 +89,6 @@ def test_records_frame_flattens_metrics_and_config():
 
 
 # --- sweeps resume --------------------------------------------------------------------------
-
-@pytest.fixture
-def planted_in_runner(monkeypatch):
-    split, _, _ = planted_split(n_users=40, n_items=60)
-    monkeypatch.setitem(runner._SPLITS, ("planted", None), split)
-    return split
-
 
 def test_sweep_skips_finished_runs_and_resumes(planted_in_runner, tmp_path, monkeypatch):
     grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]

@@ -84,13 +84,6 @@ def test_members_accept_tuples_and_dicts_and_check_values():
             fit_many(spec, split, bad, max_epochs=2)
 
 
-@pytest.fixture
-def planted_in_runner(monkeypatch):
-    split, _, _ = planted_split(n_users=60, n_items=100)
-    monkeypatch.setitem(runner._SPLITS, ("planted", None), split)
-    return split
-
-
 def test_run_group_records_match_run_one(planted_in_runner):
     split = planted_in_runner
     jobs = [(dict(lr=lr, weight_decay=wd, user_clusters=6, item_clusters=4), seed)
