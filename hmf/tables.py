@@ -211,14 +211,29 @@ def depth_table(frame: pd.DataFrame, datasets, metrics, paper_lookup=None) -> pd
                 dagger = tests[m].get(str(depth), (None, False))[1] if have else False
                 row[m] = _fmt(s[m], s[f"{m} std"], dagger) if have else "not run"
             row["seeds"] = int(s["seeds"]) if have else 0
+            row["configurations run"] = _depth_coverage(part, depth) if have else ""
             row["selected configuration"] = s["config"] if have else ""
             theirs = paper_lookup(dataset, depth) if paper_lookup else None
             for k, m in enumerate(metrics):
                 row[f"paper {m}"] = theirs[k] if theirs else ""
             rows.append(row)
     frame = pd.DataFrame(rows).set_index(["dataset", "depth p = q"])
-    order = [c for m in metrics for c in (m, f"paper {m}")] + ["seeds", "selected configuration"]
+    order = [c for m in metrics for c in (m, f"paper {m}")] + ["seeds", "configurations run",
+                                                               "selected configuration"]
     return frame[order]
+
+
+def _depth_coverage(part: pd.DataFrame, depth: int) -> str:
+    """``"done / in grid"`` for one depth of the depth study (learning rate x weight decay)."""
+    from hmf.experiments.grids import depth_grid
+
+    mine = part[part["depth"] == depth]
+    seeds = mine.groupby("config")["seed"].nunique()
+    complete = int((seeds == seeds.max()).sum())
+    some = {"user_clusters": 1, "item_clusters": 1}  # the count does not depend on the clusters
+    total = sum(c["user_depth"] == depth
+                for c in depth_grid(str(mine["profile"].iloc[0]), str(mine["model"].iloc[0]), some))
+    return f"{complete} / {total}"
 
 
 def paper_depth_rating(dataset: str, depth: int):

@@ -233,6 +233,24 @@ def test_accuracy_table_puts_ours_beside_the_papers_and_marks_daggers():
     assert table.loc[("toy", "MF"), "paper train s (CPU / GPU)"] == "3 / -"
 
 
+def test_depth_table_selects_per_depth_and_says_how_much_of_its_grid_ran():
+    def cfg(depth, lr):
+        return dict(lr=lr, weight_decay=1e-4, user_clusters=8, item_clusters=4,
+                    user_depth=depth, item_depth=depth)
+
+    rows = ([dict(config=cfg(1, lr), seed=s, val=v, test=t) for lr, v, t in
+             ((1e-2, 0.9, 1.00), (1e-3, 1.1, 2.00)) for s in range(3)]
+            + [dict(config=cfg(2, 1e-2), seed=s, val=0.9, test=1.5 + 0.01 * s) for s in range(3)])
+    frame = _frame(rows)
+    table = tables.depth_table(frame, ["toy"], ["rmse"], lambda d, depth: ["paper"] if depth == 2 else None)
+    assert table.loc[("toy", 1), "rmse"] == "1.000 ± 0.000"  # lr 1e-2 wins on validation
+    assert table.loc[("toy", 1), "configurations run"] == "2 / 2"
+    assert table.loc[("toy", 2), "rmse"] == "1.510 ± 0.010 †"  # far from depth 1
+    assert table.loc[("toy", 2), "configurations run"] == "1 / 2"  # a partial selection shows
+    assert table.loc[("toy", 2), "paper rmse"] == "paper"
+    assert table.loc[("toy", 3), "rmse"] == "not run" and table.loc[("toy", 3), "seeds"] == 0
+
+
 def test_record_cost_sums_what_the_records_measured():
     frame = _frame([dict(model="mf", seed=s, seconds=10.0, epochs=4) for s in range(3)]
                    + [dict(model="hmf", config={"lr": lr}, seed=0, seconds=100.0)
