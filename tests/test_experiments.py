@@ -279,4 +279,6 @@ def test_selection_check_compares_means_over_the_same_seeds():
     assert row["book selection still best"] == "yes"
     row = selection_check(book, rival[:1], "rmse").iloc[0]  # seed 0 alone: the rival wins
     assert (row["seeds compared"], row["book selection still best"]) == ("0", "no")
+    level = [_record(config=rival_cfg, seed=0, val=1.00 + 1e-6, profile="paper")]
+    assert selection_check(book, level, "rmse").iloc[0]["book selection still best"] == "tie"
     assert selection_check(book, [], "rmse").empty

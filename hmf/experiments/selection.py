@@ -94,6 +94,10 @@ def selected_config(records, dataset: str, model: str, metric: str) -> dict | No
     return dict(next(r.config for r in mine if r.key == key))
 
 
+# Mean validation metrics closer than this are a tie (below the four decimals the check shows).
+TIE = 5e-5
+
+
 def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
     """Does a configuration outside the book grid beat the book's selection?
 
@@ -103,7 +107,8 @@ def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
     shows the rival with the largest margin over the book selection (or the smallest deficit),
     and both mean test results over those seeds - what a different selection would report.
     With one seed this is a cheap check, not a proof; with the profile's five seeds it is the
-    selection rule itself, restricted to the two configurations.
+    selection rule itself, restricted to the two configurations. Means within :data:`TIE`
+    of each other are reported as a tie rather than a win by rounding noise.
     """
     from hmf.experiments.records import config_key, records_frame
 
@@ -140,5 +145,6 @@ def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
                      f"book selection's mean test {metric}": round(tests[0], 4),
                      f"its mean test {metric}": round(tests[1], 4),
                      "configurations checked": int(rivals["config"].nunique()),
-                     "book selection still best": "yes" if margin <= 0 else "no"})
+                     "book selection still best": ("tie" if abs(margin) < TIE
+                                                   else "yes" if margin < 0 else "no")})
     return pd.DataFrame(rows)
