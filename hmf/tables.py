@@ -230,9 +230,10 @@ def _depth_coverage(part: pd.DataFrame, depth: int) -> str:
     mine = part[part["depth"] == depth]
     seeds = mine.groupby("config")["seed"].nunique()
     complete = int((seeds == seeds.max()).sum())
-    some = {"user_clusters": 1, "item_clusters": 1}  # the count does not depend on the clusters
+    base = {k: mine[f"config.{k}"].iloc[0] for k in ("user_clusters", "item_clusters", "lr",
+                                                       "weight_decay")}
     total = sum(c["user_depth"] == depth
-                for c in depth_grid(str(mine["profile"].iloc[0]), str(mine["model"].iloc[0]), some))
+                for c in depth_grid(str(mine["profile"].iloc[0]), str(mine["model"].iloc[0]), base))
     return f"{complete} / {total}"
 
 

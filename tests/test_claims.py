@@ -58,3 +58,9 @@ def test_depth_claim_says_when_a_grid_is_partly_finished():
             if not (r.config["user_depth"] == 2 and r.config["lr"] == 1e-3 and r.seed > 0)]
     row = claims._depth(records_frame(recs))
     assert "ML-100K on a partly finished grid" in row["ours"]
+
+
+def test_depth_claim_needs_seeds_to_test():
+    frame = records_frame(_depth_records("ml-100k", FLAT, seeds=1))
+    row = claims._depth(frame)
+    assert row["verdict"] == "not computed" and "one seed: no significance test" in row["ours"]

@@ -249,6 +249,8 @@ def test_depth_table_selects_per_depth_and_says_how_much_of_its_grid_ran():
     assert table.loc[("toy", 2), "configurations run"] == "1 / 2"  # a partial selection shows
     assert table.loc[("toy", 2), "paper rmse"] == "paper"
     assert table.loc[("toy", 3), "rmse"] == "not run" and table.loc[("toy", 3), "seeds"] == 0
+    smoke = _frame([dict(config=cfg(1, 1e-2), seed=0, profile="smoke")])  # one per depth
+    assert tables.depth_table(smoke, ["toy"], ["rmse"]).loc[("toy", 1), "configurations run"] == "1 / 1"
 
 
 def test_record_cost_sums_what_the_records_measured():
