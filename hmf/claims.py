@@ -154,28 +154,27 @@ def _depth(frame) -> dict:
             "ML-1M 0.920 → 0.928-0.931 (†)")
     if not len(frame):
         return dict(claim=claim, paper=text, ours="no records", verdict="not computed")
-    table = tables.depth_table(frame, list(_DEPTH_EXPECTED), ["rmse"])
     parts, matches, partial = [], [], []
     for dataset, expect_worse in _DEPTH_EXPECTED.items():
         label = paper.DATASET_LABELS[dataset]
-        rows = table.loc[label]
-        cells = [str(rows.loc[d, "rmse"]) for d in (1, 2, 3, 4)]
-        absent = [str(d) for d, c in zip((1, 2, 3, 4), cells) if c == "not run"]
+        summary = tables.depth_summary(frame, dataset, ["rmse"])
+        absent = [str(d) for d in tables.DEPTHS if d not in summary]
         if absent:
-            parts.append(f"{label}: " + ("not run" if len(absent) == 4
+            parts.append(f"{label}: " + ("not run" if len(absent) == len(tables.DEPTHS)
                                          else f"depth {', '.join(absent)} not run"))
             continue
-        means = [float(c.split()[0]) for c in cells]
-        daggers = [c.endswith("†") for c in cells[1:]]
-        worse = [m > means[0] for m in means[1:]]
-        shown = ", ".join(f"{m:.3f}{' †' if d else ''}" for m, d in zip(means, [False] + daggers))
-        if min(int(rows.loc[d, "seeds"]) for d in (1, 2, 3, 4)) < 2:
+        rows = [summary[d] for d in tables.DEPTHS]
+        shown = ", ".join(f"{r['rmse']:.3f}{' †' if r['rmse dagger'] else ''}" for r in rows)
+        if min(r["seeds"] for r in rows) < 2:
             parts.append(f"{label}: {shown} (one seed: no significance test)")
             continue
-        matches.append(all(d and w for d, w in zip(daggers, worse)) if expect_worse else not any(daggers))
+        deeper = rows[1:]
+        if expect_worse:
+            matches.append(all(r["rmse dagger"] and r["rmse"] > rows[0]["rmse"] for r in deeper))
+        else:
+            matches.append(not any(r["rmse dagger"] for r in deeper))
         parts.append(f"{label}: {shown}")
-        coverage = [str(rows.loc[d, "configurations run"]) for d in (1, 2, 3, 4)]
-        if any(done != total for done, _, total in (c.partition(" / ") for c in coverage)):
+        if any(r["done"] != r["total"] for r in rows):
             partial.append(label)
     ours = "test RMSE at depths 1-4 - " + "; ".join(parts)
     if partial:

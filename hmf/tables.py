@@ -14,7 +14,7 @@ import pandas as pd
 from hmf import data, paper, split
 
 __all__ = ["table1", "TABLE1_FIELDS", "accuracy_table", "not_computed", "paper_rating", "paper_ranking",
-           "record_cost"]
+           "record_cost", "depth_table", "depth_summary", "DEPTHS"]
 
 TABLE1_FIELDS = ("users", "items", "train", "validation", "test", "density")
 
@@ -190,29 +190,53 @@ def record_cost(frame: pd.DataFrame) -> pd.DataFrame:
     return table.round({"hours": 2, "seconds per run": 1})
 
 
+DEPTHS = (1, 2, 3, 4)
+
+
+def depth_summary(frame: pd.DataFrame, dataset: str, metrics) -> dict[int, dict]:
+    """Per depth p = q of ``dataset`` with records: the selected configuration's test mean and
+    std per metric, whether Tukey's HSD over the depths finds it different from depth 1
+    (``"<metric> dagger"``), its seeds and key, and how many configurations of that depth's grid
+    have every seed (``done`` of ``total``)."""
+    from hmf.experiments.selection import select, summarize, tukey_against
+
+    part = frame[frame["dataset"] == dataset] if len(frame) else frame
+    if not len(part):
+        return {}
+    part = part.assign(depth=part["config.user_depth"].astype(int))
+    chosen = select(part, metrics[0], by=("dataset", "depth"))
+    if not len(chosen):
+        return {}
+    summary = summarize(chosen, tuple(metrics), by=("dataset", "depth"))
+    tests = {m: tukey_against(chosen, m, 1, group="depth") for m in metrics}
+    out = {}
+    for depth in DEPTHS:
+        if (dataset, depth) not in summary.index:
+            continue
+        s = summary.loc[(dataset, depth)]
+        row = {"seeds": int(s["seeds"]), "config": s["config"]}
+        for m in metrics:
+            row.update({m: float(s[m]), f"{m} std": float(s[f"{m} std"]),
+                        f"{m} dagger": bool(tests[m].get(str(depth), (None, False))[1])})
+        row["done"], row["total"] = _depth_coverage(part[part["depth"] == depth], depth)
+        out[depth] = row
+    return out
+
+
 def depth_table(frame: pd.DataFrame, datasets, metrics, paper_lookup=None) -> pd.DataFrame:
     """Table 6: per data set and depth p = q, the selected configuration's test mean ± std, with
     † where Tukey's HSD over the four depths finds a significant difference from depth 1."""
-    from hmf.experiments.selection import select, summarize, tukey_against
-
     rows = []
-    if len(frame):
-        frame = frame.assign(depth=frame["config.user_depth"].astype(int))
     for dataset in datasets:
-        part = frame[frame["dataset"] == dataset] if len(frame) else frame
-        chosen = select(part, metrics[0], by=("dataset", "depth")) if len(part) else part
-        summary = summarize(chosen, tuple(metrics), by=("dataset", "depth")) if len(chosen) else None
-        tests = {m: tukey_against(chosen, m, 1, group="depth") if len(chosen) else {} for m in metrics}
-        for depth in (1, 2, 3, 4):
+        summary = depth_summary(frame, dataset, metrics)
+        for depth in DEPTHS:
             row = {"dataset": paper.DATASET_LABELS.get(dataset, dataset), "depth p = q": depth}
-            have = summary is not None and (dataset, depth) in summary.index
-            s = summary.loc[(dataset, depth)] if have else None
+            s = summary.get(depth)
             for m in metrics:
-                dagger = tests[m].get(str(depth), (None, False))[1] if have else False
-                row[m] = _fmt(s[m], s[f"{m} std"], dagger) if have else "not run"
-            row["seeds"] = int(s["seeds"]) if have else 0
-            row["configurations run"] = _depth_coverage(part, depth) if have else ""
-            row["selected configuration"] = s["config"] if have else ""
+                row[m] = _fmt(s[m], s[f"{m} std"], s[f"{m} dagger"]) if s else "not run"
+            row["seeds"] = s["seeds"] if s else 0
+            row["configurations run"] = f"{s['done']} / {s['total']}" if s else ""
+            row["selected configuration"] = s["config"] if s else ""
             theirs = paper_lookup(dataset, depth) if paper_lookup else None
             for k, m in enumerate(metrics):
                 row[f"paper {m}"] = theirs[k] if theirs else ""
@@ -223,18 +247,22 @@ def depth_table(frame: pd.DataFrame, datasets, metrics, paper_lookup=None) -> pd
     return frame[order]
 
 
-def _depth_coverage(part: pd.DataFrame, depth: int) -> str:
-    """``"done / in grid"`` for one depth of the depth study (learning rate x weight decay)."""
+def _complete(runs: pd.DataFrame) -> int:
+    """Configurations with every seed finished (as many as the most-finished one: the rule by
+    which :func:`hmf.experiments.selection.select` lets a configuration compete)."""
+    seeds = runs.groupby("config")["seed"].nunique()
+    return int((seeds == seeds.max()).sum())
+
+
+def _depth_coverage(mine: pd.DataFrame, depth: int) -> tuple[int, int]:
+    """(done, in grid) for one depth of the depth study (learning rate x weight decay)."""
     from hmf.experiments.grids import depth_grid
 
-    mine = part[part["depth"] == depth]
-    seeds = mine.groupby("config")["seed"].nunique()
-    complete = int((seeds == seeds.max()).sum())
     base = {k: mine[f"config.{k}"].iloc[0] for k in ("user_clusters", "item_clusters", "lr",
                                                        "weight_decay")}
     total = sum(c["user_depth"] == depth
                 for c in depth_grid(str(mine["profile"].iloc[0]), str(mine["model"].iloc[0]), base))
-    return f"{complete} / {total}"
+    return _complete(mine), total
 
 
 def paper_depth_rating(dataset: str, depth: int):
@@ -256,8 +284,7 @@ def _grid_coverage(part: pd.DataFrame, dataset: str, method: str) -> str:
     from hmf.experiments.runner import _split_for
 
     mine = part[part["model"] == method]
-    seeds = mine.groupby("config")["seed"].nunique()
-    complete = int((seeds == seeds.max()).sum())
+    complete = _complete(mine)
     try:
         split = _split_for(dataset, None)
         total = len(grid(str(mine["profile"].iloc[0]), method, split.n_users, split.n_items))
