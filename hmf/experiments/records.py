@@ -126,6 +126,10 @@ def records_frame(records: Iterable[Record]) -> pd.DataFrame:
 
 
 def current_commit() -> str:
+    """The repository's short commit; ``$HMF_COMMIT`` where the code runs from a copy without
+    ``.git`` (a working tree sent to a GPU machine, say)."""
+    if os.environ.get("HMF_COMMIT"):
+        return os.environ["HMF_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                              cwd=Path(__file__).resolve().parent, timeout=10)
