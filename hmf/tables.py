@@ -14,7 +14,8 @@ import pandas as pd
 from hmf import data, paper, split
 
 __all__ = ["table1", "TABLE1_FIELDS", "accuracy_table", "not_computed", "paper_rating", "paper_ranking",
-           "record_cost", "depth_table", "depth_summary", "DEPTHS"]
+           "record_cost", "depth_table", "depth_summary", "DEPTHS", "protocol_table",
+           "device_agreement"]
 
 TABLE1_FIELDS = ("users", "items", "train", "validation", "test", "density")
 
@@ -123,6 +124,90 @@ def accuracy_table(frame: pd.DataFrame, datasets, methods, metrics, reference: s
     return frame.astype({"train s": object, "inference s": object}).where(frame.notna(), "")
 
 
+def protocol_table(book: pd.DataFrame, full: pd.DataFrame, datasets, methods, metric: str) -> pd.DataFrame:
+    """The paper's protocol so far beside the book's selection.
+
+    The book grid is part of Table 2, so the paper's protocol restricted to what has run is the
+    selection rule over *every* Table 2 configuration with records: the ``book`` ones
+    (``book``) and the ``paper``-profile ones (``full``; where both hold a configuration and
+    seed, the ``paper``-profile run counts). Per data set and method with ``paper``-profile
+    records: how much of Table 2 that covers, the configuration it selects, its test mean ± std
+    and the devices its runs were trained on, beside the book selection - so a reader sees
+    whether the book grid changed the pick and by how much the reported number moves.
+    """
+    from hmf.experiments.selection import select, summarize
+
+    def one(frame, dataset, method):
+        part = frame[(frame["dataset"] == dataset) & (frame["model"] == method)] if len(frame) else frame
+        return part
+
+    rows = []
+    for dataset in datasets:
+        for method in methods:
+            extra, mine = one(full, dataset, method), one(book, dataset, method)
+            if not len(extra) or not len(mine):
+                continue
+            ran = set(zip(extra["config"], extra["seed"]))
+            union = pd.concat([extra, mine[[k not in ran for k in zip(mine["config"], mine["seed"])]]])
+            row = {"dataset": paper.DATASET_LABELS.get(dataset, dataset),
+                   "method": METHOD_LABELS.get(method, method),
+                   "Table 2 configurations run": _grid_coverage(union, dataset, method, "paper")}
+            picks = {}
+            for name, part in (("paper protocol", union), ("book", mine)):
+                chosen = select(part, metric)
+                s = summarize(chosen, (metric,)).iloc[0]
+                picks[name] = s
+                row[f"{name}: {metric}"] = _fmt(s[metric], s[f"{metric} std"], False)
+                row[f"{name}: selected configuration"] = s["config"]
+                row[f"{name}: devices"] = ", ".join(sorted(chosen["device"].unique()))
+            row["same selection"] = "yes" if picks["book"]["config"] == picks["paper protocol"]["config"] else "no"
+            row[f"change in test {metric}"] = round(float(picks["paper protocol"][metric] - picks["book"][metric]), 4)
+            rows.append(row)
+    if not rows:
+        return pd.DataFrame({"status": ["no paper-profile records yet"]})
+    return pd.DataFrame(rows).set_index(["dataset", "method"])
+
+
+def device_agreement(records, metric: str) -> pd.DataFrame:
+    """The same configuration and seed trained on two devices: do they agree?
+
+    Per data set, model and pair of devices with runs of the same (configuration, seed) under
+    profiles with the same epoch cap and patience (``book`` and ``paper``): how many pairs, in how many both stopped after the same epoch and kept the same
+    best epoch, and the largest absolute and relative difference in test ``metric``. Floating
+    point adds in another order on another device, so equality is not expected; a difference
+    far above rounding would mean the code computes something else there.
+    """
+    from hmf.profiles import get_profile
+
+    def caps(profile: str) -> tuple:  # runs compare only under the same epoch cap and patience
+        p = get_profile(profile)
+        return (p.max_epochs_rating, p.max_epochs_ranking, p.patience)
+
+    runs: dict[tuple, dict[str, object]] = {}
+    for r in records:
+        key = (r.dataset, r.model, r.key, r.seed, caps(r.profile))
+        runs.setdefault(key, {})[r.environment.get("device", "unknown")] = r
+    rows: dict[tuple, list] = {}
+    for (dataset, model, *_), by_device in runs.items():
+        devices = sorted(by_device)
+        for i, a in enumerate(devices):
+            for b in devices[i + 1:]:
+                ra, rb = by_device[a], by_device[b]
+                diff = abs(ra.test[metric] - rb.test[metric])
+                rows.setdefault((dataset, model, f"{a} / {b}"), []).append(
+                    (ra.epochs == rb.epochs, ra.best_epoch == rb.best_epoch, diff,
+                     diff / abs(ra.test[metric]) if ra.test[metric] else float("inf")))
+    if not rows:
+        return pd.DataFrame({"status": ["no configuration and seed has run on two devices"]})
+    table = pd.DataFrame([
+        {"dataset": d, "model": METHOD_LABELS.get(m, m), "devices": pair, "pairs": len(v),
+         "same epochs": sum(x[0] for x in v), "same best epoch": sum(x[1] for x in v),
+         f"max |difference| in test {metric}": max(x[2] for x in v),
+         "max relative difference": max(x[3] for x in v)}
+        for (d, m, pair), v in rows.items()])
+    return table.set_index(["dataset", "model", "devices"]).sort_index()
+
+
 def _paper_cell(theirs, metric: str) -> str:
     if not theirs:
         return ""
@@ -168,13 +253,14 @@ def not_computed(datasets, frame: pd.DataFrame, missing: dict, profile: str) -> 
 
 
 def record_cost(frame: pd.DataFrame) -> pd.DataFrame:
-    """What a set of records cost to compute: per data set and model, the runs, configurations,
-    epochs and the sum of their training and inference seconds (in hours), as each record measured
-    them - process start-up and compilation outside ``fit`` are not included."""
+    """What a set of records cost to compute: per data set, model and device, the runs,
+    configurations, epochs and the sum of their training and inference seconds (in hours), as
+    each record measured them - process start-up and compilation outside ``fit`` are not
+    included. Devices are kept apart: a GPU hour and a CPU hour are not the same cost."""
     if not len(frame):
         return pd.DataFrame({"status": ["no records"]})
     seconds = frame["train_seconds"] + frame["inference_seconds"]
-    grouped = frame.assign(seconds=seconds).groupby(["dataset", "model"], sort=False)
+    grouped = frame.assign(seconds=seconds).groupby(["dataset", "model", "device"], sort=False)
     table = pd.DataFrame({
         "runs": grouped.size(),
         "configurations": grouped["config"].nunique(),
@@ -182,11 +268,13 @@ def record_cost(frame: pd.DataFrame) -> pd.DataFrame:
         "hours": grouped["seconds"].sum() / 3600.0,
         "seconds per run": grouped["seconds"].mean(),
     })
-    totals = table.groupby(level="dataset", sort=False)[["runs", "configurations", "epochs", "hours"]].sum()
+    totals = table.groupby(level=["dataset", "device"], sort=False)[
+        ["runs", "configurations", "epochs", "hours"]].sum()
     totals["seconds per run"] = totals["hours"] * 3600.0 / totals["runs"]
-    totals.index = pd.MultiIndex.from_arrays([totals.index, ["(all)"] * len(totals)],
-                                             names=["dataset", "model"])
-    table = pd.concat([table, totals]).sort_index(level="dataset", sort_remaining=False)
+    totals.index = pd.MultiIndex.from_arrays(
+        [totals.index.get_level_values("dataset"), ["(all)"] * len(totals),
+         totals.index.get_level_values("device")], names=["dataset", "model", "device"])
+    table = pd.concat([table, totals]).sort_index(level=["dataset", "device"], sort_remaining=False)
     return table.round({"hours": 2, "seconds per run": 1})
 
 
@@ -277,9 +365,10 @@ def paper_depth_ranking(dataset: str, depth: int):
     return [_fmt(hr, hr_std, False), _fmt(mrr, mrr_std, False)]
 
 
-def _grid_coverage(part: pd.DataFrame, dataset: str, method: str) -> str:
-    """``"done / in grid"``: configurations with every seed finished, of the profile's grid - a
-    selection over part of a grid is only as good as that part."""
+def _grid_coverage(part: pd.DataFrame, dataset: str, method: str, profile: str | None = None) -> str:
+    """``"done / in grid"``: configurations with every seed finished, of the grid of ``profile``
+    (default: the records' profile) - a selection over part of a grid is only as good as that
+    part."""
     from hmf.experiments.grids import grid
     from hmf.experiments.runner import _split_for
 
@@ -287,7 +376,7 @@ def _grid_coverage(part: pd.DataFrame, dataset: str, method: str) -> str:
     complete = _complete(mine)
     try:
         split = _split_for(dataset, None)
-        total = len(grid(str(mine["profile"].iloc[0]), method, split.n_users, split.n_items))
+        total = len(grid(profile or str(mine["profile"].iloc[0]), method, split.n_users, split.n_items))
     except Exception:  # no data or no grid: show what is known
         return str(complete)
     return f"{complete} / {total}"

@@ -26,12 +26,12 @@ from hmf.experiments.selection import select, selected_config, selection_check, 
 
 
 def _record(model="hmf", config=None, seed=0, val=1.0, test=1.0, metric="rmse", dataset="toy",
-            profile="book", seconds=2.0, epochs=3) -> Record:
+            profile="book", seconds=2.0, epochs=3, device="cpu:cpu") -> Record:
     return Record(dataset=dataset, model=model, config=config or {"lr": 0.01}, seed=seed,
                   profile=profile, validation={metric: val}, test={metric: test},
                   epochs=epochs, best_epoch=epochs, train_seconds=seconds, inference_seconds=0.5,
                   history={"epoch": list(range(1, epochs + 1))}, verified=True,
-                  environment={"device": "cpu:cpu"})
+                  environment={"device": device})
 
 
 # --- records -------------------------------------------------------------------------------
@@ -258,11 +258,54 @@ def test_record_cost_sums_what_the_records_measured():
                    + [dict(model="hmf", config={"lr": lr}, seed=0, seconds=100.0)
                       for lr in (0.1, 0.01)])
     cost = tables.record_cost(frame)
-    assert cost.loc[("toy", "mf"), "runs"] == 3 and cost.loc[("toy", "mf"), "epochs"] == 12
-    assert cost.loc[("toy", "hmf"), "configurations"] == 2
-    total = cost.loc[("toy", "(all)")]
+    mf = cost.loc[("toy", "mf", "cpu:cpu")]
+    assert mf["runs"] == 3 and mf["epochs"] == 12
+    assert cost.loc[("toy", "hmf", "cpu:cpu"), "configurations"] == 2
+    total = cost.loc[("toy", "(all)", "cpu:cpu")]
     assert total["runs"] == 5
     assert total["hours"] == round((3 * 10.5 + 2 * 100.5) / 3600, 2)
+
+
+def test_record_cost_keeps_devices_apart():
+    frame = _frame([dict(model="hmf", seed=s, seconds=100.0) for s in range(2)]
+                   + [dict(model="hmf", config={"lr": 0.001}, seed=s, seconds=1.0, device="gpu:H200")
+                      for s in range(4)])
+    cost = tables.record_cost(frame)
+    assert cost.loc[("toy", "hmf", "cpu:cpu"), "runs"] == 2
+    assert cost.loc[("toy", "hmf", "gpu:H200"), "runs"] == 4
+    assert cost.loc[("toy", "(all)", "gpu:H200"), "seconds per run"] == 1.5
+
+
+def test_protocol_table_says_whether_the_full_grid_changes_the_pick():
+    book = _frame([dict(config={"lr": lr}, seed=s, val=val, test=1.00 + s / 100)
+                   for lr, val in ((0.01, 0.90), (0.001, 0.95)) for s in range(3)])
+    # the paper profile reruns a book configuration on a GPU: its runs count, not the book's
+    rerun = [dict(config={"lr": 0.01}, seed=s, val=0.90, test=1.0, profile="paper", device="gpu:H200")
+             for s in range(3)]
+    same = tables.protocol_table(book, _frame(rerun), ["toy"], ["hmf"], "rmse").iloc[0]
+    assert same["same selection"] == "yes" and same["paper protocol: devices"] == "gpu:H200"
+    assert same["change in test rmse"] == -0.01 and same["book: rmse"] == "1.010 ± 0.010"
+    assert same["Table 2 configurations run"] == "2"  # 'toy' has no grid: the count alone
+    better = [dict(config={"lr": 0.0001}, seed=s, val=0.80, test=0.95, profile="paper") for s in range(3)]
+    changed = tables.protocol_table(book, _frame(better), ["toy"], ["hmf"], "rmse").iloc[0]
+    assert changed["same selection"] == "no" and changed["change in test rmse"] == -0.06
+    assert changed["paper protocol: selected configuration"] == config_key({"lr": 0.0001})
+    one_seed = [dict(config={"lr": 0.0001}, seed=0, val=0.5, profile="paper")]  # cannot compete
+    assert tables.protocol_table(book, _frame(one_seed), ["toy"], ["hmf"], "rmse").iloc[0][
+        "same selection"] == "yes"
+    assert tables.protocol_table(book, _frame([]), ["toy"], ["hmf"], "rmse").columns[0] == "status"
+
+
+def test_device_agreement_pairs_the_same_run_on_two_devices():
+    cpu = [_record(config={"lr": 0.01}, seed=s, test=1.0, epochs=4) for s in range(3)]
+    gpu = [_record(config={"lr": 0.01}, seed=s, test=1.0 + 1e-6 * s, epochs=4 + (s == 2),
+                   device="gpu:H200", profile="paper") for s in range(3)]
+    lone = [_record(config={"lr": 0.1}, seed=0, device="gpu:H200")]  # on one device only
+    short = [_record(config={"lr": 0.01}, seed=0, test=3.0, device="tpu", profile="smoke")]  # other cap
+    row = tables.device_agreement(cpu + gpu + lone + short, "rmse").loc[("toy", "HMF", "cpu:cpu / gpu:H200")]
+    assert row["pairs"] == 3 and row["same epochs"] == 2 and row["same best epoch"] == 2
+    assert row["max |difference| in test rmse"] == pytest.approx(2e-6)
+    assert tables.device_agreement(cpu, "rmse").columns[0] == "status"
 
 
 def test_selection_check_compares_means_over_the_same_seeds():

@@ -119,6 +119,16 @@ def test_sweep_vectorize_writes_the_same_records(planted_in_runner, tmp_path):
         assert a.environment.keys() == b.environment.keys()
 
 
+def test_vectorized_sweep_on_a_gpu_defaults_to_one_process(planted_in_runner, tmp_path, monkeypatch):
+    # Several processes would each claim most of the GPU's memory: with no --workers, one.
+    monkeypatch.setattr(runner, "_on_accelerator", lambda: True)
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", None)  # a pool would fail here
+    grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
+    paths = runner.sweep("planted", "mf", grid, (0, 1), profile="smoke", root=tmp_path,
+                         progress=False, vectorize=True)
+    assert all(p.exists() for p in paths) and len(paths) == 4
+
+
 def test_vectorized_jobs_groups_by_shape_and_splits_for_workers():
     jobs = [(dict(lr=lr, weight_decay=0.0, user_clusters=u, item_clusters=2), s)
             for u in (4, 8) for lr in (1e-2, 1e-3) for s in (0, 1, 2)]

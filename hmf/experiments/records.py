@@ -117,7 +117,8 @@ def records_frame(records: Iterable[Record]) -> pd.DataFrame:
     for r in records:
         row = {"dataset": r.dataset, "model": r.model, "config": r.key, "seed": r.seed,
                "profile": r.profile, "verified": r.verified, "epochs": r.epochs,
-               "train_seconds": r.train_seconds, "inference_seconds": r.inference_seconds}
+               "train_seconds": r.train_seconds, "inference_seconds": r.inference_seconds,
+               "device": r.environment.get("device", "unknown")}
         row.update({f"validation {k}": v for k, v in r.validation.items()})
         row.update({f"test {k}": v for k, v in r.test.items()})
         row.update({f"config.{k}": v for k, v in r.config.items()})

@@ -289,6 +289,13 @@ def _run_group_and_write(root: str, dataset: str, data_dir: str | None, model: s
     return [str(write_record(Path(root), r)) for r in run_group(split, model, jobs, profile=profile)]
 
 
+def _on_accelerator() -> bool:
+    """Whether JAX trains on a GPU or TPU in this process."""
+    import jax
+
+    return jax.default_backend() != "cpu"
+
+
 def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], *,
           profile: str, root: Path | None = None, data_dir: str | None = None,
           workers: int | None = None, progress: bool = True, vectorize: bool = False,
@@ -296,7 +303,8 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
     """Run every (configuration, seed) whose record is missing; return all record paths.
 
     ``vectorize``: train runs of one model shape together (:func:`run_group`; models outside
-    :data:`VECTORIZABLE` run one at a time). ``scheduler``: a Dask scheduler address; the runs go
+    :data:`VECTORIZABLE` run one at a time); on a GPU in one process unless ``workers`` says
+    otherwise, on a CPU in one process per core. ``scheduler``: a Dask scheduler address; the runs go
     to that cluster instead of local processes. ``max_members``: cap on a vectorised batch.
     """
     import sys
@@ -322,7 +330,9 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
                        vectorize=vectorize, max_members=max_members, progress=progress)
         return paths
     if vectorize and model in VECTORIZABLE:
-        workers = max(1, workers or os.cpu_count() or 1)
+        # One process per accelerator: several would each claim most of the GPU's memory.
+        default = 1 if _on_accelerator() else os.cpu_count() or 1
+        workers = max(1, workers or default)
         chunks = vectorized_jobs(model, jobs, parts=workers, max_members=max_members)
         workers = min(workers, len(chunks))
         bar = tqdm(total=len(jobs), desc=f"{dataset} {model} (vectorised)", unit="run",
