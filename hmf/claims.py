@@ -44,12 +44,12 @@ def _partial_grids(frame, dataset: str, methods) -> str:
     """Which methods' selections cover only part of their grid, e.g. "eTREE: 1 / 12 configurations"."""
     from hmf import tables
 
-    table = tables.accuracy_table(frame, [dataset], methods, ["rmse"], "hmf")
+    part = frame[frame["dataset"] == dataset]
     notes = []
-    for (_, method), cell in table["configurations run"].items():
-        done, _, total = str(cell).partition(" / ")
-        if total and done != total:
-            notes.append(f"{method}: {cell} configurations")
+    for method in methods:
+        done, total = tables.grid_coverage(part, dataset, method)
+        if total is not None and done != total:
+            notes.append(f"{tables.METHOD_LABELS.get(method, method)}: {done} / {total} configurations")
     return "; ".join(notes)
 
 

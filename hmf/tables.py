@@ -15,7 +15,7 @@ from hmf import data, paper, split
 
 __all__ = ["table1", "TABLE1_FIELDS", "accuracy_table", "not_computed", "paper_rating", "paper_ranking",
            "record_cost", "depth_table", "depth_summary", "DEPTHS", "protocol_table",
-           "device_agreement"]
+           "device_agreement", "grid_coverage"]
 
 TABLE1_FIELDS = ("users", "items", "train", "validation", "test", "density")
 
@@ -365,10 +365,11 @@ def paper_depth_ranking(dataset: str, depth: int):
     return [_fmt(hr, hr_std, False), _fmt(mrr, mrr_std, False)]
 
 
-def _grid_coverage(part: pd.DataFrame, dataset: str, method: str, profile: str | None = None) -> str:
-    """``"done / in grid"``: configurations with every seed finished, of the grid of ``profile``
-    (default: the records' profile) - a selection over part of a grid is only as good as that
-    part."""
+def grid_coverage(part: pd.DataFrame, dataset: str, method: str,
+                  profile: str | None = None) -> tuple[int, int | None]:
+    """``(done, in grid)``: configurations of ``method`` with every seed finished, and the size of
+    the grid of ``profile`` (default: the records' profile; None where the data or the grid is
+    not available here) - a selection over part of a grid is only as good as that part."""
     from hmf.experiments.grids import grid
     from hmf.experiments.runner import _split_for
 
@@ -378,5 +379,10 @@ def _grid_coverage(part: pd.DataFrame, dataset: str, method: str, profile: str |
         split = _split_for(dataset, None)
         total = len(grid(profile or str(mine["profile"].iloc[0]), method, split.n_users, split.n_items))
     except Exception:  # no data or no grid: show what is known
-        return str(complete)
-    return f"{complete} / {total}"
+        return complete, None
+    return complete, total
+
+
+def _grid_coverage(part: pd.DataFrame, dataset: str, method: str, profile: str | None = None) -> str:
+    done, total = grid_coverage(part, dataset, method, profile)
+    return str(done) if total is None else f"{done} / {total}"

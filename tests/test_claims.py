@@ -64,3 +64,21 @@ def test_depth_claim_needs_seeds_to_test():
     frame = records_frame(_depth_records("ml-100k", FLAT, seeds=1))
     row = claims._depth(frame)
     assert row["verdict"] == "not computed" and "one seed: no significance test" in row["ours"]
+
+
+def test_a_claim_on_a_partly_finished_grid_says_so(planted_in_runner):
+    from hmf.experiments.grids import grid
+
+    configs = grid("book", "hmf", planted_in_runner.n_users, planted_in_runner.n_items)
+    records = [Record(dataset="planted", model=model, config=config, seed=s, profile="book",
+                      validation={"rmse": 1.0}, test={"rmse": value}, epochs=3, best_epoch=3,
+                      train_seconds=1.0, inference_seconds=0.1, history={}, verified=True,
+                      environment={})
+               for model, config, value in (("hmf", configs[0], 0.9), ("hmf", configs[1], 0.9),
+                                            ("mf", dict(lr=1e-2, weight_decay=0.0), 1.2))
+               for s in range(5)]
+    row = claims._rmse_claim(records_frame(records), "planted", "claim", "paper",
+                             lambda ours: "reproduced" if claims._best_is(ours, "hmf") else "no")
+    assert row["verdict"] == "reproduced, on a partly finished grid"
+    assert f"HMF: 2 / {len(configs)} configurations" in row["ours"]
+    assert "MF: 1 / 15" in row["ours"]
