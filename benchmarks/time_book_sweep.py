@@ -1,0 +1,74 @@
+"""Wall time of one data set's whole `book` sweep from nothing, and whether it reproduces the
+committed records.
+
+    HMF_DATA_DIR=/path/to/datasets python benchmarks/time_book_sweep.py --dataset ml-100k \\
+        [--workers 2] [--results-dir DIR]
+
+Runs what ``scripts/book_sweep.sh`` runs for the data set - the accuracy grid of every rating
+method and the outside reference (Table 3), then the depth study (Table 6) - into an empty
+results directory (a temporary one unless ``--results-dir`` is given), with ``--workers``
+processes (default: one per core). Prints the wall time of each step and in all, then compares
+every fresh record with the committed one of the same configuration and seed: same epochs and
+best epoch, and the largest relative difference of any validation or test metric (the same code
+on the same machine; only the thread layout of the processes may differ from the committed runs').
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+MODELS = {
+    "ml-100k": ["mf", "hmf", "ihsr", "etree", "ref-mf-biased", "ref-mf"],
+    "ciao": ["mf", "hmf", "ihsr", "etree", "ref-mf-biased", "ref-mf"],
+    "ml-1m": ["mf", "hmf", "ihsr", "etree", "ref-mf-biased", "ref-mf"],
+    "ml-100k-implicit": ["bpr-mf", "bpr-hmf", "neumf", "protomf"],
+}
+DEPTH_MODEL = {"ml-100k-implicit": "bpr-hmf"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", required=True, choices=sorted(MODELS))
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--results-dir", default=None)
+    args = parser.parse_args()
+
+    from hmf.experiments import load_records, read_record
+    from hmf.experiments.records import describe_machine, record_path
+    from hmf.experiments.runner import default_results_dir, run_plan
+
+    print(describe_machine())
+    root = Path(args.results_dir or tempfile.mkdtemp(prefix="hmf-book-sweep-"))
+    print(f"results: {root}")
+    steps = [(f"accuracy: {', '.join(MODELS[args.dataset])}", MODELS[args.dataset], "accuracy"),
+             (f"depth: {DEPTH_MODEL.get(args.dataset, 'hmf')}", [DEPTH_MODEL.get(args.dataset, "hmf")], "depth")]
+    total = time.perf_counter()
+    for label, models, study in steps:
+        start = time.perf_counter()
+        paths = run_plan([args.dataset], models, "book", root=root, workers=args.workers,
+                         progress=False, study=study)
+        print(f"{label}: {len(paths)} runs, {time.perf_counter() - start:,.0f} s wall", flush=True)
+    print(f"{args.dataset} book sweep: {time.perf_counter() - total:,.0f} s wall "
+          f"({(time.perf_counter() - total) / 60:.1f} min)")
+
+    committed, compared, same, worst = default_results_dir(), 0, 0, 0.0
+    for fresh in load_records(root, "book", args.dataset):
+        path = record_path(committed, "book", fresh.dataset, fresh.model, fresh.config, fresh.seed)
+        if not path.exists():
+            continue
+        old = read_record(path)
+        compared += 1
+        same += (old.epochs, old.best_epoch) == (fresh.epochs, fresh.best_epoch)
+        for part in ("validation", "test"):
+            for name, value in getattr(old, part).items():
+                new = getattr(fresh, part)[name]
+                worst = max(worst, abs(new - value) / abs(value) if value else abs(new))
+    print(f"against the committed records: {compared} compared, {same} with the same epochs and "
+          f"best epoch, largest relative difference of a metric {worst:.1e}")
+
+
+if __name__ == "__main__":
+    main()
