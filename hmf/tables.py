@@ -137,14 +137,13 @@ def protocol_table(book: pd.DataFrame, full: pd.DataFrame, datasets, methods, me
     """
     from hmf.experiments.selection import select, summarize
 
-    def one(frame, dataset, method):
-        part = frame[(frame["dataset"] == dataset) & (frame["model"] == method)] if len(frame) else frame
-        return part
+    def runs_of(frame, dataset, method):
+        return frame[(frame["dataset"] == dataset) & (frame["model"] == method)] if len(frame) else frame
 
     rows = []
     for dataset in datasets:
         for method in methods:
-            extra, mine = one(full, dataset, method), one(book, dataset, method)
+            extra, mine = runs_of(full, dataset, method), runs_of(book, dataset, method)
             if not len(extra) or not len(mine):
                 continue
             ran = set(zip(extra["config"], extra["seed"]))
@@ -172,8 +171,9 @@ def device_agreement(records, metric: str) -> pd.DataFrame:
     """The same configuration and seed trained on two devices: do they agree?
 
     Per data set, model and pair of devices with runs of the same (configuration, seed) under
-    profiles with the same epoch cap and patience (``book`` and ``paper``): how many pairs, in how many both stopped after the same epoch and kept the same
-    best epoch, and the largest absolute and relative difference in test ``metric``. Floating
+    profiles with the same epoch cap and patience (``book`` and ``paper``): how many pairs, in
+    how many both stopped after the same epoch and kept the same best epoch, and the largest
+    absolute and relative difference in test ``metric``. Floating
     point adds in another order on another device, so equality is not expected; a difference
     far above rounding would mean the code computes something else there.
     """
