@@ -7,9 +7,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HMF="${HMF:-.venv/bin/hmf}"
 export OPENBLAS_NUM_THREADS=1  # the NumPy baselines run one per core
 # Each step prints its wall time (runs already recorded are skipped, so a resumed step is quick).
+# One worker process per core unless HMF_WORKERS says otherwise (the records do not depend on it:
+# benchmarks/time_book_sweep.py reran ML-100K with two workers and got the committed ones exactly).
 sweep() {
   local start=$SECONDS
-  "$HMF" sweep --profile book --workers 1 "$@"
+  "$HMF" sweep --profile book --workers "${HMF_WORKERS:-$(nproc)}" "$@"
   echo "book_sweep: $* - $((SECONDS - start)) s wall" >&2
 }
 
