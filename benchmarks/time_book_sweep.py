@@ -20,18 +20,24 @@ import tempfile
 import time
 from pathlib import Path
 
-MODELS = {
-    "ml-100k": ["mf", "hmf", "ihsr", "etree", "ref-mf-biased", "ref-mf"],
-    "ciao": ["mf", "hmf", "ihsr", "etree", "ref-mf-biased", "ref-mf"],
-    "ml-1m": ["mf", "hmf", "ihsr", "etree", "ref-mf-biased", "ref-mf"],
-    "ml-100k-implicit": ["bpr-mf", "bpr-hmf", "neumf", "protomf"],
-}
+REFERENCE = ("ref-mf-biased", "ref-mf")
+
+
+def _models(dataset: str) -> list[str]:
+    from hmf import tables
+
+    if dataset.endswith("-implicit"):
+        return list(tables.RANKING_METHODS)
+    return list(tables.RATING_METHODS + REFERENCE)
+
+
+DATASETS = ("ml-100k", "ciao", "ml-1m", "ml-100k-implicit")
 DEPTH_MODEL = {"ml-100k-implicit": "bpr-hmf"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", required=True, choices=sorted(MODELS))
+    parser.add_argument("--dataset", required=True, choices=DATASETS)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--results-dir", default=None)
     args = parser.parse_args()
@@ -43,7 +49,8 @@ def main() -> None:
     print(describe_machine())
     root = Path(args.results_dir or tempfile.mkdtemp(prefix="hmf-book-sweep-"))
     print(f"results: {root}")
-    steps = [(f"accuracy: {', '.join(MODELS[args.dataset])}", MODELS[args.dataset], "accuracy"),
+    models = _models(args.dataset)
+    steps = [(f"accuracy: {', '.join(models)}", models, "accuracy"),
              (f"depth: {DEPTH_MODEL.get(args.dataset, 'hmf')}", [DEPTH_MODEL.get(args.dataset, "hmf")], "depth")]
     total = time.perf_counter()
     for label, models, study in steps:

@@ -173,9 +173,9 @@ def device_agreement(records, metric: str) -> pd.DataFrame:
     Per data set, model and pair of devices with runs of the same (configuration, seed) under
     profiles with the same epoch cap and patience (``book`` and ``paper``): how many pairs, in
     how many both stopped after the same epoch and kept the same best epoch, and the largest
-    absolute and relative difference in test ``metric``. Floating
-    point adds in another order on another device, so equality is not expected; a difference
-    far above rounding would mean the code computes something else there.
+    absolute and relative difference in test ``metric``. Floating point adds in another order
+    on another device, so equality is not expected; a difference far above rounding would mean
+    the code computes something else there.
     """
     from hmf.profiles import get_profile
 
