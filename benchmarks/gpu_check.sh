@@ -9,6 +9,7 @@
 # Writes $OUT/log.txt (every step's output) and $OUT/records.tgz (the records the sweeps wrote
 # under results/, to unpack at the repository root). Records are written as each vectorised
 # group finishes, so a step stopped by its cap keeps its finished groups; a rerun resumes.
+# STEPS="name ..." runs only the named steps (a later session skips what an earlier one measured).
 set -u
 budget=${1:-530}
 out=${OUT:-gpu-out}
@@ -24,6 +25,7 @@ py=${PYTHON:-python3}
 step() {  # step NAME CAP COMMAND...: at most CAP s, and never into the last 30 s (packing)
   local name=$1 cap=$2
   shift 2
+  if [[ -n "${STEPS:-}" && " $STEPS " != *" $name "* ]]; then return; fi
   local t=$((budget - ($(date +%s) - start) - 30))
   ((t > cap)) && t=$cap
   if ((t < 15)); then echo "== $name: skipped, budget spent" | tee -a "$log"; return; fi
