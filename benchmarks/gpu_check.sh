@@ -8,7 +8,8 @@
 #
 # Writes $OUT/log.txt (every step's output) and $OUT/records.tgz (the records the sweeps wrote
 # under results/, to unpack at the repository root). Records are written as each vectorised
-# group finishes, so a step stopped by its cap keeps its finished groups; a rerun resumes.
+# group finishes, so a step stopped by its cap keeps its finished groups; a rerun resumes - from
+# the records it can see: unpack records.tgz into the working tree before the next device call.
 # STEPS="name ..." runs only the named steps (a later session skips what an earlier one measured).
 set -u
 budget=${1:-530}
@@ -21,6 +22,15 @@ export PYTHONUNBUFFERED=1
 # f32 matrix products in full f32 (no TF32), as on the CPU, so records are comparable
 export JAX_DEFAULT_MATMUL_PRECISION=highest
 py=${PYTHON:-python3}
+# Deterministic GPU kernels: without them, scatter-adds summed by atomics made 82 of 300 repeated
+# runs differ in the last bits (book/performance.md). An XLA that does not know the flag aborts,
+# so it is tried first and dropped, with a note in the log, where it is refused.
+det="--xla_gpu_deterministic_ops=true"
+if XLA_FLAGS="${XLA_FLAGS:-} $det" $py -c 'import jax.numpy as jnp; jnp.zeros(1).block_until_ready()' >/dev/null 2>&1; then
+  export XLA_FLAGS="${XLA_FLAGS:-} $det"
+else
+  echo "== note: this JAX refuses $det; running without deterministic GPU kernels" | tee -a "$log"
+fi
 
 step() {  # step NAME CAP COMMAND...: at most CAP s, and never into the last 30 s (packing)
   local name=$1 cap=$2
