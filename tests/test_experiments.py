@@ -119,6 +119,16 @@ def test_sweep_refuses_unknown_model(planted_in_runner, tmp_path):
                      progress=False)
 
 
+def test_run_plan_takes_a_subset_of_the_profiles_seeds(planted_in_runner, tmp_path):
+    kwargs = dict(root=tmp_path, workers=1, progress=False)
+    paths = runner.run_plan(["planted"], ["mf"], "smoke", seeds=[0], **kwargs)
+    assert [read_record(p).seed for p in paths] == [0]
+    for bad in ([], [7]):
+        with pytest.raises(UsageError, match=r"seeds \[.*\]: expected a non-empty subset of the "
+                                             r"smoke profile's seeds \[0\]"):
+            runner.run_plan(["planted"], ["mf"], "smoke", seeds=bad, **kwargs)
+
+
 # --- grids ----------------------------------------------------------------------------------
 
 def test_paper_grid_is_table2():

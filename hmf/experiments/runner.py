@@ -402,12 +402,21 @@ def study_configs(study: str, profile: str, dataset: str, model: str, split, roo
 def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
              root: Path | None = None, data_dir: str | None = None, workers: int | None = None,
              progress: bool = True, study: str = "accuracy", vectorize: bool = False,
-             scheduler: str | None = None, max_members: int | None = None) -> list[Path]:
+             scheduler: str | None = None, max_members: int | None = None,
+             seeds: Iterable[int] | None = None) -> list[Path]:
     """Sweep a study's configurations and the profile's seeds for every (data set, model)
-    (``vectorize`` / ``scheduler`` / ``max_members``: see :func:`sweep`)."""
+    (``vectorize`` / ``scheduler`` / ``max_members``: see :func:`sweep`). ``seeds``: a subset
+    of the profile's seeds (a benchmark timing part of a sweep); every seed by default."""
     from hmf.profiles import get_profile
 
     prof = get_profile(profile)
+    if seeds is None:
+        seeds = prof.seeds
+    else:
+        seeds = list(seeds)
+        if not seeds or not set(seeds) <= set(prof.seeds):
+            raise UsageError(f"seeds {seeds}: expected a non-empty subset of the {profile} "
+                             f"profile's seeds {list(prof.seeds)}")
     root = Path(root or default_results_dir())
     paths: list[Path] = []
     for dataset in datasets:
@@ -418,7 +427,7 @@ def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
                 raise UsageError(f"the {study} study of {model} on {dataset} needs its accuracy "
                                  f"records first: hmf sweep --profile {profile} --dataset "
                                  f"{dataset} --model {model}")
-            paths += sweep(dataset, model, configs, prof.seeds, profile=profile, root=root,
+            paths += sweep(dataset, model, configs, seeds, profile=profile, root=root,
                            data_dir=data_dir, workers=workers, progress=progress,
                            vectorize=vectorize, scheduler=scheduler, max_members=max_members)
     return paths
