@@ -40,7 +40,7 @@ DEPTH_MODEL = {"ml-100k-implicit": "bpr-hmf"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--dataset", required=True, choices=DATASETS)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--results-dir", default=None)
