@@ -140,7 +140,8 @@ def _admm(G: np.ndarray, F: np.ndarray, X: np.ndarray, dual: np.ndarray, rho: fl
         tilde = np.einsum("nij,nj->ni", Ginv[pick], Y)
         new = np.maximum(0.0, (tilde - ua) / sa)
         ua = ua + new * sa - tilde
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf or NaN: not converged
+        # a residual ratio of inf or NaN (0/0) counts as not converged
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             primal = np.sum((new * sa - tilde) ** 2, 1) / np.sum((new * sa) ** 2, 1)
             change = np.sum((new - xa) ** 2, 1) / np.sum(ua ** 2, 1)
         X[pick], dual[pick] = new, ua
