@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None, metavar="K",
                         help="only the first K seeds of every configuration (default all five)")
     args = parser.parse_args()
+    if args.seeds is not None and not 1 <= args.seeds <= 5:
+        parser.error(f"--seeds {args.seeds}: expected 1 to 5 (the book profile has five seeds)")
     unknown = sorted(set(args.skip) - set(_models(args.dataset)))
     if unknown:
         parser.error(f"--skip {', '.join(unknown)}: not in {args.dataset}'s book sweep "
@@ -80,7 +82,7 @@ def main() -> None:
     if args.steps:
         skipped += f", {' and '.join(args.steps)} only"
     if args.seeds is not None:
-        skipped += f", seeds 0-{args.seeds - 1} only"
+        skipped += f", the first {args.seeds} of five seeds only"
     print(f"{args.dataset} book sweep{skipped}: {time.perf_counter() - total:,.0f} s wall "
           f"({(time.perf_counter() - total) / 60:.1f} min)")
 
