@@ -38,20 +38,20 @@ def main() -> None:
     parser.add_argument("--max-k", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    if not 1 <= args.max_k < 20:
-        parser.error(f"--max-k {args.max_k}: expected 1 to 19 (below the embedding size, 20)")
-
     from hmf.experiments.runner import _split_for
-    from hmf.models.etree import _Data, _grams
+    from hmf.models.etree import ETA, _Data, _grams
     from hmf.models.ihsr import DIM, _columns
+
+    if not 1 <= args.max_k < DIM:
+        parser.error(f"--max-k {args.max_k}: expected 1 to {DIM - 1} (below the embedding size, {DIM})")
 
     split = _split_for(args.dataset, None)
     data = _Data(*_columns(split.train), (split.n_users, split.n_items))
     rng = np.random.default_rng(0)
     A = rng.uniform(size=(split.n_users, DIM))  # any embeddings: the cost does not depend on them
-    c = 1000.0 + 1.0  # eta + a typical rho: the scale of eTREE's item-side shift
+    c = ETA + 1.0  # η + a typical ρ: the scale of eTREE's item-side shift
     G = _grams(data.WT, A, c)
-    WT = data.WT.tocsr()
+    WT = data.WT  # CSR: the users who rated each item
     counts = np.diff(WT.indptr)
     groups = {k: np.flatnonzero(counts == k) for k in range(1, args.max_k + 1)}
     rest = np.flatnonzero((counts == 0) | (counts > args.max_k))

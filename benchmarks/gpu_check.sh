@@ -22,8 +22,8 @@ export PYTHONUNBUFFERED=1
 # f32 matrix products in full f32 (no TF32), as on the CPU, so records are comparable
 export JAX_DEFAULT_MATMUL_PRECISION=highest
 py=${PYTHON:-python3}
-# Deterministic GPU kernels: without them, scatter-adds summed by atomics made 82 of 300 repeated
-# runs differ in the last bits (book/performance.md). An XLA that does not know the flag aborts,
+# Deterministic GPU kernels: without them, scatter-adds summed by atomics left 149 of 300 repeated
+# runs differing in the last bits (book/performance.md). An XLA that does not know the flag aborts,
 # so it is tried first and dropped, with a note in the log, where it is refused.
 det="--xla_gpu_deterministic_ops=true"
 if XLA_FLAGS="${XLA_FLAGS:-} $det" $py -c 'import jax.numpy as jnp; jnp.zeros(1).block_until_ready()' >/dev/null 2>&1; then

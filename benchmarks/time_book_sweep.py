@@ -8,9 +8,9 @@ Runs what ``scripts/book_sweep.sh`` runs for the data set - the accuracy grid of
 method and the outside reference (Table 3), then the depth study (Table 6) - into an empty
 results directory (a temporary one unless ``--results-dir`` is given), with ``--workers``
 processes (default: one per core). Prints the wall time of each step and in all, then compares
-every fresh record with the committed one of the same configuration and seed: same epochs and
-best epoch, and the largest relative difference of any validation or test metric (the same code
-on the same machine; only the thread layout of the processes may differ from the committed runs').
+every fresh record with the committed one of the same configuration and seed
+(``compare_records.py``: same epochs and best epoch, bit-identical metrics, the largest relative
+difference; the same code on the same machine, only the processes' thread layout may differ).
 ``--skip`` leaves a model out of the accuracy step, to time the rest of a data set whose sweep one
 model dominates (Ciao's eTREE); the printout names what was skipped. ``--steps`` runs only the
 accuracy or the depth step, ``--seeds K`` only the first K of the five seeds (the five-seed sweep
@@ -49,17 +49,22 @@ def main() -> None:
     parser.add_argument("--steps", choices=("accuracy", "depth"), action="append",
                         help="run only this step (repeatable; default both)")
     parser.add_argument("--seeds", type=int, default=None, metavar="K",
-                        help="only the first K seeds of every configuration (default all five)")
+                        help="only the first K seeds of every configuration (default all)")
     args = parser.parse_args()
-    if args.seeds is not None and not 1 <= args.seeds <= 5:
-        parser.error(f"--seeds {args.seeds}: expected 1 to 5 (the book profile has five seeds)")
+    from hmf.profiles import get_profile
+
+    book_seeds = get_profile("book").seeds
+    if args.seeds is not None and not 1 <= args.seeds <= len(book_seeds):
+        parser.error(f"--seeds {args.seeds}: expected 1 to {len(book_seeds)} (the book profile's "
+                     f"seeds are {list(book_seeds)})")
     unknown = sorted(set(args.skip) - set(_models(args.dataset)))
     if unknown:
         parser.error(f"--skip {', '.join(unknown)}: not in {args.dataset}'s book sweep "
                      f"({', '.join(_models(args.dataset))})")
 
-    from hmf.experiments import load_records, read_record
-    from hmf.experiments.records import describe_machine, record_path
+    from compare_records import compare, describe
+
+    from hmf.experiments.records import describe_machine
     from hmf.experiments.runner import default_results_dir, run_plan
 
     print(describe_machine())
@@ -69,9 +74,9 @@ def main() -> None:
     steps = [(f"accuracy: {', '.join(models)}", models, "accuracy"),
              (f"depth: {DEPTH_MODEL.get(args.dataset, 'hmf')}", [DEPTH_MODEL.get(args.dataset, "hmf")], "depth")]
     steps = [s for s in steps if s[2] in (args.steps or ("accuracy", "depth"))]
-    seeds = None if args.seeds is None else range(args.seeds)
+    seeds = None if args.seeds is None else book_seeds[:args.seeds]
     if seeds is not None:
-        print(f"seeds: the first {args.seeds} of every configuration")
+        print(f"seeds: {list(seeds)} of every configuration")
     total = time.perf_counter()
     for label, models, study in steps:
         start = time.perf_counter()
@@ -82,24 +87,12 @@ def main() -> None:
     if args.steps:
         skipped += f", {' and '.join(args.steps)} only"
     if args.seeds is not None:
-        skipped += f", the first {args.seeds} of five seeds only"
-    print(f"{args.dataset} book sweep{skipped}: {time.perf_counter() - total:,.0f} s wall "
-          f"({(time.perf_counter() - total) / 60:.1f} min)")
+        skipped += f", seeds {list(seeds)} only"
+    wall = time.perf_counter() - total
+    print(f"{args.dataset} book sweep{skipped}: {wall:,.0f} s wall ({wall / 60:.1f} min)")
 
-    committed, compared, same, worst = default_results_dir(), 0, 0, 0.0
-    for fresh in load_records(root, "book", args.dataset):
-        path = record_path(committed, "book", fresh.dataset, fresh.model, fresh.config, fresh.seed)
-        if not path.exists():
-            continue
-        old = read_record(path)
-        compared += 1
-        same += (old.epochs, old.best_epoch) == (fresh.epochs, fresh.best_epoch)
-        for part in ("validation", "test"):
-            for name, value in getattr(old, part).items():
-                new = getattr(fresh, part)[name]
-                worst = max(worst, abs(new - value) / abs(value) if value else abs(new))
-    print(f"against the committed records: {compared} compared, {same} with the same epochs and "
-          f"best epoch, largest relative difference of a metric {worst:.1e}")
+    print("against the committed records: "
+          + describe(compare(root, default_results_dir(), "book", args.dataset)))
 
 
 if __name__ == "__main__":
