@@ -377,7 +377,8 @@ def grid_coverage(part: pd.DataFrame, dataset: str, method: str,
     complete = _complete(mine)
     try:
         split = _split_for(dataset, None)
-        total = len(grid(profile or str(mine["profile"].iloc[0]), method, split.n_users, split.n_items))
+        total = len(grid(profile or str(mine["profile"].iloc[0]), method, split.n_users,
+                         split.n_items, dataset=dataset))
     except Exception:  # no data or no grid: show what is known
         return complete, None
     return complete, total

@@ -69,7 +69,8 @@ def test_depth_claim_needs_seeds_to_test():
 def test_a_claim_on_a_partly_finished_grid_says_so(planted_in_runner):
     from hmf.experiments.grids import grid
 
-    configs = grid("book", "hmf", planted_in_runner.n_users, planted_in_runner.n_items)
+    configs = grid("book", "hmf", planted_in_runner.n_users, planted_in_runner.n_items,
+                   dataset="planted")
     records = [Record(dataset="planted", model=model, config=config, seed=s, profile="book",
                       validation={"rmse": 1.0}, test={"rmse": value}, epochs=3, best_epoch=3,
                       train_seconds=1.0, inference_seconds=0.1, history={}, verified=True,

@@ -132,34 +132,45 @@ def test_run_plan_takes_a_subset_of_the_profiles_seeds(planted_in_runner, tmp_pa
 # --- grids ----------------------------------------------------------------------------------
 
 def test_paper_grid_is_table2():
-    assert len(grids.grid("paper", "mf", 10_000, 10_000)) == 5 * 3
-    assert len(grids.grid("paper", "hmf", 10_000, 10_000)) == 5 * 3 * 5 * 5
-    assert len(grids.grid("paper", "ihsr", 10_000, 10_000)) == 7 * 5 * 5
-    assert len(grids.grid("paper", "etree", 10_000, 10_000)) == 3 * 7 * 7
-    assert len(grids.grid("paper", "bpr-hmf", 24_933, 54_859)) == 5 * 3 * 3
+    assert len(grids.grid("paper", "mf", 10_000, 10_000, dataset="ml-100k")) == 5 * 3
+    assert len(grids.grid("paper", "hmf", 10_000, 10_000, dataset="ml-100k")) == 5 * 3 * 5 * 5
+    assert len(grids.grid("paper", "ihsr", 10_000, 10_000, dataset="ml-100k")) == 7 * 5 * 5
+    assert len(grids.grid("paper", "etree", 10_000, 10_000, dataset="ml-100k")) == 3 * 7 * 7
+    assert len(grids.grid("paper", "bpr-hmf", 24_933, 54_859, dataset="diginetica")) == 5 * 3 * 3
     assert grids.ranking_clusters(24_933, 54_859) == [(49, 108), (195, 429), (780, 1715)]
 
 
 @pytest.mark.parametrize("model", ["mf", "hmf", "ihsr", "etree", "bpr-mf", "neumf", "bpr-hmf",
                                    "protomf"])
-def test_book_grid_is_a_subset_of_the_paper_grid(model):
-    paper = grids.grid("paper", model, 2_000, 3_000)
-    book = grids.grid("book", model, 2_000, 3_000)
+@pytest.mark.parametrize("dataset", ["ml-100k", "ciao"])
+def test_book_grid_is_a_subset_of_the_paper_grid(model, dataset):
+    paper = grids.grid("paper", model, 2_000, 3_000, dataset=dataset)
+    book = grids.grid("book", model, 2_000, 3_000, dataset=dataset)
     assert book and all(c in paper for c in book)
-    assert len(grids.grid("smoke", model, 2_000, 3_000)) == 1
+    assert len(grids.grid("smoke", model, 2_000, 3_000, dataset=dataset)) == 1
+
+
+def test_ciao_etree_book_grid_leaves_out_lambda_20():
+    """The one data-set-specific subset: Ciao's eTREE keeps λ = 0.5 (see grids.py for why)."""
+    elsewhere = grids.grid("book", "etree", 2_000, 3_000, dataset="ml-100k")
+    ciao = grids.grid("book", "etree", 2_000, 3_000, dataset="ciao")
+    assert {c["lam"] for c in elsewhere} == {0.5, 20.0} and len(elsewhere) == 12
+    assert ciao == [c for c in elsewhere if c["lam"] == 0.5] and len(ciao) == 6
+    assert grids.grid("paper", "etree", 2_000, 3_000, dataset="ciao") == \
+        grids.grid("paper", "etree", 2_000, 3_000, dataset="ml-100k")
 
 
 def test_ihsr_clusters_are_capped_at_the_rows():
-    configs = grids.grid("paper", "ihsr", 625, 1_561)
+    configs = grids.grid("paper", "ihsr", 625, 1_561, dataset="ml-100k")
     assert max(c["user_clusters"] for c in configs) == 625
     assert len(configs) == 7 * 4 * 5  # 800 and 1000 user clusters both become 625
 
 
 def test_grid_errors_name_the_problem():
     with pytest.raises(UsageError, match="unknown profile 'full'"):
-        grids.grid("full", "hmf", 10, 10)
+        grids.grid("full", "hmf", 10, 10, dataset="ml-100k")
     with pytest.raises(UsageError, match="no grid for model 'svd'"):
-        grids.grid("book", "svd", 10, 10)
+        grids.grid("book", "svd", 10, 10, dataset="ml-100k")
 
 
 def test_depth_grid_keeps_level_one_clusters_and_sets_depths():

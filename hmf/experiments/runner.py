@@ -389,7 +389,7 @@ def study_configs(study: str, profile: str, dataset: str, model: str, split, roo
         raise UsageError(f"unknown study {study!r}: expected 'accuracy' or 'depth'")
     if model not in TRAINERS:
         raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
-    configs = grid(profile, model, split.n_users, split.n_items)
+    configs = grid(profile, model, split.n_users, split.n_items, dataset=dataset)
     if study == "accuracy":
         return configs
     keys = {config_key(c) for c in configs}
