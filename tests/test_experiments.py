@@ -150,12 +150,13 @@ def test_book_grid_is_a_subset_of_the_paper_grid(model, dataset):
     assert len(grids.grid("smoke", model, 2_000, 3_000, dataset=dataset)) == 1
 
 
-def test_ciao_etree_book_grid_leaves_out_lambda_20():
-    """The one data-set-specific subset: Ciao's eTREE keeps λ = 0.5 (see grids.py for why)."""
+def test_ciao_etree_book_grid_has_its_own_lambdas():
+    """The one data-set-specific subset: Ciao's eTREE λ are 0.5 and 1 (see grids.py for why)."""
     elsewhere = grids.grid("book", "etree", 2_000, 3_000, dataset="ml-100k")
     ciao = grids.grid("book", "etree", 2_000, 3_000, dataset="ciao")
     assert {c["lam"] for c in elsewhere} == {0.5, 20.0} and len(elsewhere) == 12
-    assert ciao == [c for c in elsewhere if c["lam"] == 0.5] and len(ciao) == 6
+    assert {c["lam"] for c in ciao} == {0.5, 1.0} and len(ciao) == 12
+    assert [c for c in ciao if c["lam"] == 0.5] == [c for c in elsewhere if c["lam"] == 0.5]
     assert grids.grid("paper", "etree", 2_000, 3_000, dataset="ciao") == \
         grids.grid("paper", "etree", 2_000, 3_000, dataset="ml-100k")
 
