@@ -6,8 +6,8 @@ runs of one group on a GPU.)
 Pairs every record under ``FRESH_RESULTS_DIR`` with the one of the same profile, data set, model,
 configuration and seed under ``--against`` (the committed ``results/`` by default) and prints how
 many pairs there are, in how many both stopped after the same epoch with the same best epoch,
-in how many every validation and test metric is bit-identical, and the largest relative
-difference of any metric.
+in how many every validation and test metric is bit-identical, the largest relative
+difference of any metric, and the seconds the paired runs took on either side.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from pathlib import Path
 
 def compare(fresh_root: Path, committed_root: Path, profile: str | None = None,
             dataset: str | None = None) -> dict[str, float]:
-    """Counts and the largest relative metric difference over the records both roots hold."""
+    """Counts, the largest relative metric difference and the runs' seconds (training plus
+    inference) on either side, over the records both roots hold."""
     from hmf.experiments import load_records, read_record
     from hmf.experiments.records import record_path
 
-    out = {"compared": 0, "same epochs": 0, "identical": 0, "largest relative difference": 0.0}
+    out = {"compared": 0, "same epochs": 0, "identical": 0, "largest relative difference": 0.0,
+           "fresh seconds": 0.0, "committed seconds": 0.0}
     for fresh in load_records(fresh_root, profile, dataset):
         path = record_path(committed_root, fresh.profile, fresh.dataset, fresh.model, fresh.config,
                            fresh.seed)
@@ -30,6 +32,8 @@ def compare(fresh_root: Path, committed_root: Path, profile: str | None = None,
             continue
         old = read_record(path)
         out["compared"] += 1
+        out["fresh seconds"] += fresh.train_seconds + fresh.inference_seconds
+        out["committed seconds"] += old.train_seconds + old.inference_seconds
         out["same epochs"] += (old.epochs, old.best_epoch) == (fresh.epochs, fresh.best_epoch)
         pairs = [(value, getattr(fresh, part)[name]) for part in ("validation", "test")
                  for name, value in getattr(old, part).items()]
@@ -43,7 +47,9 @@ def compare(fresh_root: Path, committed_root: Path, profile: str | None = None,
 def describe(result: dict[str, float]) -> str:
     return (f"{result['compared']} compared, {result['same epochs']} with the same epochs and best "
             f"epoch, {result['identical']} with every metric bit-identical, largest relative "
-            f"difference of a metric {result['largest relative difference']:.1e}")
+            f"difference of a metric {result['largest relative difference']:.1e}; their runs' "
+            f"seconds {result['fresh seconds']:,.0f} here, {result['committed seconds']:,.0f} "
+            f"in the records compared against")
 
 
 def main() -> None:

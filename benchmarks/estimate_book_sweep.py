@@ -28,23 +28,28 @@ def _shape(record) -> tuple:
             c.get("item_depth"))
 
 
+def _on_cpu(record) -> bool:
+    return record.environment.get("device", "").startswith("cpu")
+
+
 def estimate(records) -> tuple[dict, list[str]]:
-    """``{model: [CPU runs, their seconds, other runs, their CPU-equivalent seconds]}`` and the
-    shapes of non-CPU records that no CPU record prices (left out, named)."""
-    rate_num, rate_den = defaultdict(float), defaultdict(float)
+    """``{model: [CPU runs, their seconds, other runs, their epochs, their CPU-equivalent
+    seconds]}`` and the runs from another device that no CPU record prices (left out, named)."""
+    seconds, epochs = defaultdict(float), defaultdict(int)  # per shape, CPU records only
     for r in records:
-        if r.environment.get("device", "").startswith("cpu") and r.epochs:
-            rate_num[_shape(r)] += r.train_seconds + r.inference_seconds
-            rate_den[_shape(r)] += r.epochs
-    out, unpriced = defaultdict(lambda: [0, 0.0, 0, 0.0]), []
+        if _on_cpu(r):
+            seconds[_shape(r)] += r.train_seconds + r.inference_seconds
+            epochs[_shape(r)] += r.epochs
+    out, unpriced = defaultdict(lambda: [0, 0.0, 0, 0, 0.0]), []
     for r in records:
-        row = out[r.model]
-        if r.environment.get("device", "").startswith("cpu"):
+        row, shape = out[r.model], _shape(r)
+        if _on_cpu(r):
             row[0] += 1
             row[1] += r.train_seconds + r.inference_seconds
-        elif rate_den[_shape(r)]:
+        elif epochs[shape]:
             row[2] += 1
-            row[3] += r.epochs * rate_num[_shape(r)] / rate_den[_shape(r)]
+            row[3] += r.epochs
+            row[4] += r.epochs * seconds[shape] / epochs[shape]
         else:
             unpriced.append(f"{r.model} {r.key} seed {r.seed}")
     return dict(out), unpriced
@@ -66,20 +71,21 @@ def main() -> None:
 
     from hmf.experiments.runner import ensure_records
 
-    models = _models(args.dataset)
-    records, missing = ensure_records([args.dataset], models, "book", run_missing=False)
-    depth, _ = ensure_records([args.dataset], [DEPTH_MODEL.get(args.dataset, "hmf")], "book",
-                              run_missing=False, study="depth")
+    records, missing = ensure_records([args.dataset], _models(args.dataset), "book",
+                                      run_missing=False)
     if missing:
         parser.error(f"{args.dataset}: {missing[args.dataset]}")
+    depth, _ = ensure_records([args.dataset], [DEPTH_MODEL.get(args.dataset, "hmf")], "book",
+                              run_missing=False, study="depth")
     per_model, unpriced = estimate(records + depth)
     print(f"{args.dataset} book records (Table 3 grids, reference and depth study):")
     total = 0.0
-    for model, (n_cpu, s_cpu, n_other, s_other) in sorted(per_model.items()):
+    for model, (n_cpu, s_cpu, n_other, e_other, s_other) in sorted(per_model.items()):
         total += s_cpu + s_other
         line = f"  {model:14s} {n_cpu:4d} CPU runs {s_cpu / 3600:6.2f} h"
         if n_other:
-            line += f"; {n_other} runs on another device, on this CPU ~{s_other / 3600:.2f} h"
+            line += (f"; {n_other} runs on another device ({e_other:,} epochs), on this CPU "
+                     f"~{s_other / 3600:.2f} h ({s_other / e_other:.0f} s an epoch)")
         print(line)
     print(f"  process time in all: {total / 3600:.2f} h")
     for e in efficiencies:

@@ -10,7 +10,9 @@ results directory (a temporary one unless ``--results-dir`` is given), with ``--
 processes (default: one per core). Prints the wall time of each step and in all, then compares
 every fresh record with the committed one of the same configuration and seed
 (``compare_records.py``: same epochs and best epoch, bit-identical metrics, the largest relative
-difference; the same code on the same machine, only the processes' thread layout may differ).
+difference; the same code on the same machine, only the processes' thread layout may differ),
+and the wall time over the compared runs' process seconds (the efficiency that
+``estimate_book_sweep.py`` takes).
 ``--skip`` leaves a model out of the accuracy step, to time the rest of a data set whose sweep one
 model dominates (Ciao's eTREE); the printout names what was skipped. ``--steps`` runs only the
 accuracy or the depth step, ``--seeds K`` only the first K of the five seeds (the five-seed sweep
@@ -91,8 +93,13 @@ def main() -> None:
     wall = time.perf_counter() - total
     print(f"{args.dataset} book sweep{skipped}: {wall:,.0f} s wall ({wall / 60:.1f} min)")
 
-    print("against the committed records: "
-          + describe(compare(root, default_results_dir(), "book", args.dataset)))
+    result = compare(root, default_results_dir(), "book", args.dataset)
+    print("against the committed records: " + describe(result))
+    if result["compared"]:
+        # wall time over process seconds: what estimate_book_sweep.py's --efficiency takes
+        print(f"efficiency (wall time / process seconds): {wall / result['fresh seconds']:.2f} of "
+              f"the fresh runs' seconds, {wall / result['committed seconds']:.2f} of the committed "
+              f"records' (the compared runs only)")
 
 
 if __name__ == "__main__":

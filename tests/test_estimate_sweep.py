@@ -34,7 +34,7 @@ def test_other_devices_are_priced_at_the_cpu_rate_of_the_same_shape():
                _record("hmf", (20, 5), 0, "gpu:cuda", 2.0, 6),     # no CPU record of its shape
                _record("mf", None, 0, "cpu:cpu", 50.0, 5)]
     per_model, unpriced = _module().estimate(records)
-    assert per_model["hmf"][:3] == [2, 400.0, 1]
-    assert per_model["hmf"][3] == pytest.approx(6 * 400.0 / 30)
-    assert per_model["mf"] == [1, 50.0, 0, 0.0]
+    assert per_model["hmf"][:4] == [2, 400.0, 1, 6]
+    assert per_model["hmf"][4] == pytest.approx(6 * 400.0 / 30)
+    assert per_model["mf"] == [1, 50.0, 0, 0, 0.0]
     assert len(unpriced) == 1 and unpriced[0].startswith("hmf") and "seed 0" in unpriced[0]
