@@ -349,7 +349,8 @@ def _depth_coverage(mine: pd.DataFrame, depth: int) -> tuple[int, int]:
     base = {k: mine[f"config.{k}"].iloc[0] for k in ("user_clusters", "item_clusters", "lr",
                                                        "weight_decay")}
     total = sum(c["user_depth"] == depth
-                for c in depth_grid(str(mine["profile"].iloc[0]), str(mine["model"].iloc[0]), base))
+                for c in depth_grid(str(mine["profile"].iloc[0]), str(mine["model"].iloc[0]), base,
+                                    dataset=str(mine["dataset"].iloc[0])))
     return _complete(mine), total
 
 

@@ -58,6 +58,16 @@ def test_record_round_trip_and_layout(tmp_path):
     assert load_records(tmp_path, "paper") == []
 
 
+def test_load_records_keeps_the_two_studies_apart(tmp_path):
+    write_record(tmp_path, _record(config={"lr": 0.01}))
+    write_record(tmp_path, _record(config={"lr": 0.01, "user_depth": 1, "item_depth": 1}))
+    assert len(load_records(tmp_path, "book")) == 2
+    assert [r.config for r in load_records(tmp_path, "book", study="accuracy")] == [{"lr": 0.01}]
+    assert [r.config["user_depth"] for r in load_records(tmp_path, study="depth")] == [1]
+    with pytest.raises(UsageError, match="unknown study 'depths': expected one of accuracy, depth"):
+        load_records(tmp_path, study="depths")
+
+
 def test_record_numpy_values_are_stored_as_numbers(tmp_path):
     rec = _record(val=np.float32(0.5), config={"lr": np.float64(0.1)})
     back = read_record(write_record(tmp_path, rec))
@@ -142,7 +152,7 @@ def test_paper_grid_is_table2():
 
 @pytest.mark.parametrize("model", ["mf", "hmf", "ihsr", "etree", "bpr-mf", "neumf", "bpr-hmf",
                                    "protomf"])
-@pytest.mark.parametrize("dataset", ["ml-100k", "ciao"])
+@pytest.mark.parametrize("dataset", ["ml-100k", "ml-1m", "ciao"])
 def test_book_grid_is_a_subset_of_the_paper_grid(model, dataset):
     paper = grids.grid("paper", model, 2_000, 3_000, dataset=dataset)
     book = grids.grid("book", model, 2_000, 3_000, dataset=dataset)
@@ -151,7 +161,7 @@ def test_book_grid_is_a_subset_of_the_paper_grid(model, dataset):
 
 
 def test_ciao_etree_book_grid_has_its_own_lambdas():
-    """The one data-set-specific subset: Ciao's eTREE λ are 0.5 and 1 (see grids.py for why)."""
+    """A data-set-specific subset: Ciao's eTREE λ are 0.5 and 1 (see grids.py for why)."""
     elsewhere = grids.grid("book", "etree", 2_000, 3_000, dataset="ml-100k")
     ciao = grids.grid("book", "etree", 2_000, 3_000, dataset="ciao")
     assert {c["lam"] for c in elsewhere} == {0.5, 20.0} and len(elsewhere) == 12
@@ -174,12 +184,31 @@ def test_grid_errors_name_the_problem():
         grids.grid("book", "svd", 10, 10, dataset="ml-100k")
 
 
+def test_ml1m_hmf_book_grids_keep_learning_rate_1e2_only():
+    """ML-1M's HMF subsets (see grids.py for why): Table 3 without lr 1e-3; the depth study
+    retunes weight decay (1e-2, 1e-4) at lr 1e-2 instead of the learning rate at 1e-4."""
+    elsewhere = grids.grid("book", "hmf", 6_040, 3_706, dataset="ml-100k")
+    ml1m = grids.grid("book", "hmf", 6_040, 3_706, dataset="ml-1m")
+    assert ml1m == [c for c in elsewhere if c["lr"] == 1e-2] and len(ml1m) == 5 * 2
+    base = dict(lr=0.01, weight_decay=0.01, user_clusters=1000, item_clusters=500)
+    depth = grids.depth_grid("book", "hmf", base, dataset="ml-1m")
+    assert {(c["lr"], c["weight_decay"]) for c in depth} == {(1e-2, 1e-2), (1e-2, 1e-4)}
+    assert len(depth) == 4 * 2
+    assert grids.depth_grid("paper", "hmf", base, dataset="ml-1m") == \
+        grids.depth_grid("paper", "hmf", base, dataset="ml-100k")
+    ranking = grids.depth_grid("book", "bpr-hmf", base, dataset="ml-1m")  # HMF's subset only
+    assert {(c["lr"], c["weight_decay"]) for c in ranking} == {(1e-2, 1e-4), (1e-3, 1e-4)}
+
+
 def test_depth_grid_keeps_level_one_clusters_and_sets_depths():
     base = dict(lr=0.01, weight_decay=0.0, user_clusters=1000, item_clusters=500)
-    configs = grids.depth_grid("book", "hmf", base)
+    configs = grids.depth_grid("book", "hmf", base, dataset="ml-100k")
     assert {c["user_depth"] for c in configs} == {1, 2, 3, 4}
     assert all(c["user_depth"] == c["item_depth"] and c["user_clusters"] == 1000 for c in configs)
-    assert len(grids.depth_grid("paper", "hmf", base)) == 4 * 15
+    assert {(c["lr"], c["weight_decay"]) for c in configs} == {(1e-2, 1e-4), (1e-3, 1e-4)}
+    assert len(grids.depth_grid("paper", "hmf", base, dataset="ml-100k")) == 4 * 15
+    book = grids.depth_grid("book", "hmf", base, dataset="ml-1m")
+    assert all(c in grids.depth_grid("paper", "hmf", base, dataset="ml-1m") for c in book)
 
 
 # --- selection and significance ------------------------------------------------------------
@@ -349,3 +378,20 @@ def test_selection_check_compares_means_over_the_same_seeds():
     level = [_record(config=rival_cfg, seed=0, val=1.00 + 1e-6, profile="paper")]
     assert selection_check(book, level, "rmse").iloc[0]["book selection still best"] == "tie"
     assert selection_check(book, [], "rmse").empty
+
+
+def test_selection_check_per_depth_compares_each_depth_with_its_own_selection():
+    def cfg(lr, depth):
+        return {"lr": lr, "user_depth": depth, "item_depth": depth}
+
+    book = [_record(config=cfg(0.01, d), seed=s, val=v) for d, v in ((1, 0.90), (2, 1.00))
+            for s in range(2)]
+    # at depth 2 it beats depth 2's selection (1.00), though not depth 1's (0.90)
+    rival = [_record(config=cfg(0.001, 2), seed=s, val=0.95, profile="paper") for s in range(2)]
+    table = selection_check(book, rival, "rmse", by=("dataset", "model", "config.user_depth"))
+    assert list(table["config.user_depth"]) == [2]
+    row = table.iloc[0]
+    assert row["book selection"] == config_key(cfg(0.01, 2))
+    assert row["book selection's mean validation rmse"] == 1.0
+    assert row["book selection still best"] == "no"
+    assert selection_check(book, rival, "rmse").iloc[0]["book selection still best"] == "yes"

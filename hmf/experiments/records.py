@@ -24,6 +24,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from hmf.errors import UsageError
+
 __all__ = [
     "Record", "config_key", "record_path", "write_record", "read_record", "load_records",
     "records_frame", "environment", "current_commit", "describe_machine",
@@ -104,11 +106,21 @@ def read_record(path: Path) -> Record:
         raise ValueError(f"{path}: not a valid result record ({exc})") from None
 
 
+STUDIES = ("accuracy", "depth")
+
+
 def load_records(root: Path, profile: str | None = None, dataset: str | None = None,
-                 model: str | None = None) -> list[Record]:
-    """Every record under ``root`` matching the filters (``None`` = any)."""
+                 model: str | None = None, *, study: str | None = None) -> list[Record]:
+    """Every record under ``root`` matching the filters (``None`` = any). ``study``:
+    ``"accuracy"`` (Table 3's grids) or ``"depth"`` (Table 6's, whose configurations set the
+    depths) - both studies keep their records side by side under a profile."""
+    if study is not None and study not in STUDIES:
+        raise UsageError(f"unknown study {study!r}: expected one of {', '.join(STUDIES)}")
     pattern = "/".join(x or "*" for x in (profile, dataset, model)) + "/*.json"
-    return [read_record(p) for p in sorted(Path(root).glob(pattern))]
+    records = [read_record(p) for p in sorted(Path(root).glob(pattern))]
+    if study is None:
+        return records
+    return [r for r in records if ("user_depth" in r.config) == (study == "depth")]
 
 
 def records_frame(records: Iterable[Record]) -> pd.DataFrame:

@@ -382,11 +382,11 @@ def study_configs(study: str, profile: str, dataset: str, model: str, split, roo
     the depth grid of Table 6 built on the accuracy records' depth-one selection (None while
     those records do not exist)."""
     from hmf.experiments.grids import depth_grid, grid
-    from hmf.experiments.records import load_records
+    from hmf.experiments.records import STUDIES, load_records
     from hmf.experiments.selection import selected_config
 
-    if study not in ("accuracy", "depth"):
-        raise UsageError(f"unknown study {study!r}: expected 'accuracy' or 'depth'")
+    if study not in STUDIES:
+        raise UsageError(f"unknown study {study!r}: expected one of {', '.join(STUDIES)}")
     if model not in TRAINERS:
         raise UsageError(f"unknown model {model!r}: expected one of {', '.join(TRAINERS)}")
     configs = grid(profile, model, split.n_users, split.n_items, dataset=dataset)
@@ -396,7 +396,7 @@ def study_configs(study: str, profile: str, dataset: str, model: str, split, roo
     base_records = [r for r in load_records(root, profile, dataset, model) if r.key in keys]
     metric = "hit_ratio@10" if _task(model) == "ranking" else "rmse"
     base = selected_config(base_records, dataset, model, metric)
-    return None if base is None else depth_grid(profile, model, base)
+    return None if base is None else depth_grid(profile, model, base, dataset=dataset)
 
 
 def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,

@@ -98,19 +98,22 @@ def selected_config(records, dataset: str, model: str, metric: str) -> dict | No
 TIE = 5e-5
 
 
-def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
+def selection_check(book_records, other_records, metric: str,
+                    by: tuple[str, ...] = ("dataset", "model")) -> pd.DataFrame:
     """Does a configuration outside the book grid beat the book's selection?
 
-    For each (data set, model) of ``book_records`` and each configuration of ``other_records``
-    (runs of paper-grid configurations the book grid leaves out): its mean validation ``metric``
-    over the seeds it has, against the book selection's mean over the *same* seeds. The row
-    shows the rival with the largest margin over the book selection (or the smallest deficit),
-    and both mean test results over those seeds - what a different selection would report.
-    With one seed this is a cheap check, not a proof; with the profile's five seeds it is the
-    selection rule itself, restricted to the two configurations. Means within :data:`TIE`
-    of each other are reported as a tie rather than a win by rounding noise.
+    For each group ``by`` of ``book_records`` (data set and model; add ``"config.user_depth"``
+    for the depth study, which selects per depth) and each configuration of ``other_records`` in
+    the same group (runs of paper-grid configurations the book grid leaves out): its mean
+    validation ``metric`` over the seeds it has, against the book selection's mean over the
+    *same* seeds. The row shows the rival with the largest margin over the book selection (or
+    the smallest deficit), and both mean test results over those seeds - what a different
+    selection would report. With one seed this is a cheap check, not a proof; with the
+    profile's five seeds it is the selection rule itself, restricted to the two configurations.
+    Means within :data:`TIE` of each other are reported as a tie rather than a win by rounding
+    noise.
     """
-    from hmf.experiments.records import config_key, records_frame
+    from hmf.experiments.records import records_frame
 
     lower = LOWER_IS_BETTER[metric]
     column = f"validation {metric}"
@@ -118,15 +121,16 @@ def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
     if book.empty or other.empty:
         return pd.DataFrame()
     rows = []
-    for (dataset, model), _ in book.groupby(["dataset", "model"]):
-        chosen = selected_config(book_records, dataset, model, metric)
-        mine = {r.seed: (r.validation[metric], r.test[metric]) for r in book_records
-                if r.dataset == dataset and r.model == model and r.config == chosen}
-        rivals = other[(other["dataset"] == dataset) & (other["model"] == model)
-                       & other["seed"].isin(list(mine))]
+    for values, picked in select(book, metric, by).groupby(list(by), sort=False):
+        mine = {int(seed): (v, t) for seed, v, t in
+                zip(picked["seed"], picked[column], picked[f"test {metric}"])}
+        same = np.ones(len(other), bool)
+        for name, value in zip(by, values):
+            same &= (other[name] == value).to_numpy() if name in other else False
+        rivals = other[same & other["seed"].isin(list(mine)).to_numpy()]
         best = None
         for key, runs in rivals.groupby("config"):
-            seeds = sorted(runs["seed"])
+            seeds = sorted(int(s) for s in runs["seed"])
             theirs = float(runs[column].mean())
             ours = float(np.mean([mine[s][0] for s in seeds]))
             margin = (ours - theirs) if lower else (theirs - ours)  # > 0: the rival is better
@@ -137,7 +141,7 @@ def selection_check(book_records, other_records, metric: str) -> pd.DataFrame:
         if best is None:
             continue
         margin, key, seeds, ours, theirs, tests = best
-        rows.append({"dataset": dataset, "model": model, "book selection": config_key(chosen),
+        rows.append({**dict(zip(by, values)), "book selection": picked["config"].iloc[0],
                      "best configuration outside the book grid": key,
                      "seeds compared": ", ".join(str(s) for s in seeds),
                      f"book selection's mean validation {metric}": round(ours, 4),
