@@ -354,6 +354,35 @@ def _depth_coverage(mine: pd.DataFrame, depth: int) -> tuple[int, int]:
     return _complete(mine), total
 
 
+def weight_decay_spread(frame: pd.DataFrame, datasets, model: str = "hmf",
+                        metric: str = "rmse") -> pd.DataFrame:
+    """How much weight decay moves the selected configuration: per data set, the mean validation
+    ``metric`` of ``model``'s accuracy runs at the selection's cluster counts and learning rate,
+    best and worst over the weight decays run, and the gap between them - what decides whether
+    the depth study retunes weight decay or the learning rate."""
+    from hmf.experiments.selection import LOWER_IS_BETTER, select
+
+    rows = []
+    for dataset in datasets:
+        part = frame[(frame["dataset"] == dataset) & (frame["model"] == model)] if len(frame) else frame
+        chosen = select(part, metric)
+        if not len(chosen):
+            continue
+        at = part
+        for k in ("user_clusters", "item_clusters", "lr"):
+            at = at[at[f"config.{k}"] == chosen[f"config.{k}"].iloc[0]]
+        means = at.groupby("config.weight_decay")[f"validation {metric}"].mean()
+        best, worst = (means.min(), means.max()) if LOWER_IS_BETTER[metric] else (means.max(), means.min())
+        rows.append({"dataset": paper.DATASET_LABELS.get(dataset, dataset),
+                     "at": (f"{at['config.user_clusters'].iloc[0]}/{at['config.item_clusters'].iloc[0]}"
+                            f" clusters, lr {at['config.lr'].iloc[0]:g}"),
+                     "weight decays": len(means),
+                     f"best validation {metric}": round(float(best), 4),
+                     f"worst validation {metric}": round(float(worst), 4),
+                     "gap": round(abs(float(worst - best)), 4)})
+    return pd.DataFrame(rows).set_index("dataset") if rows else pd.DataFrame()
+
+
 def paper_depth_rating(dataset: str, depth: int):
     value = paper.TABLE6_RATING.get((dataset, depth))
     return [_fmt(*value)] if value else None

@@ -304,6 +304,20 @@ def test_depth_table_selects_per_depth_and_says_how_much_of_its_grid_ran():
     assert tables.depth_table(smoke, ["toy"], ["rmse"]).loc[("toy", 1), "configurations run"] == "1 / 1"
 
 
+def test_weight_decay_spread_is_measured_at_the_selected_clusters_and_learning_rate():
+    def cfg(lr, wd, clusters=8):
+        return dict(lr=lr, weight_decay=wd, user_clusters=clusters, item_clusters=4)
+
+    rows = ([dict(config=cfg(1e-2, wd), seed=s, val=v) for wd, v in ((1e-2, 0.90), (1e-4, 0.95))
+             for s in range(2)]
+            + [dict(config=cfg(1e-3, 0.0), seed=s, val=2.0) for s in range(2)]  # other lr
+            + [dict(config=cfg(1e-2, 0.0, 16), seed=s, val=3.0) for s in range(2)])  # other clusters
+    row = tables.weight_decay_spread(_frame(rows), ["toy", "absent"]).loc["toy"]
+    assert row["weight decays"] == 2 and row["gap"] == 0.05 and row["at"] == "8/4 clusters, lr 0.01"
+    assert (row["best validation rmse"], row["worst validation rmse"]) == (0.9, 0.95)
+    assert tables.weight_decay_spread(_frame(rows), ["absent"]).empty
+
+
 def test_record_cost_sums_what_the_records_measured():
     frame = _frame([dict(model="mf", seed=s, seconds=10.0, epochs=4) for s in range(3)]
                    + [dict(model="hmf", config={"lr": lr}, seed=0, seconds=100.0)
@@ -378,6 +392,9 @@ def test_selection_check_compares_means_over_the_same_seeds():
     level = [_record(config=rival_cfg, seed=0, val=1.00 + 1e-6, profile="paper")]
     assert selection_check(book, level, "rmse").iloc[0]["book selection still best"] == "tie"
     assert selection_check(book, [], "rmse").empty
+    # a configuration the book holds is no rival, even when its paper-profile twin is better
+    twin = [_record(config=book_cfg, seed=0, val=0.5, profile="paper")]
+    assert selection_check(book, twin, "rmse").empty
 
 
 def test_selection_check_per_depth_compares_each_depth_with_its_own_selection():

@@ -59,13 +59,14 @@ ETREE_BOOK_LAMBDAS = {"ciao": (0.5, 1.0)}
 # HMF's learning rates in the book grid: 1e-2 and 1e-3, except on ML-1M. There, at every weight
 # decay and cluster pair, lr = 1e-3 did worse than lr = 1e-2 (mean validation RMSE, five seeds;
 # the best lr = 1e-3 configuration, 0.9241, against the selection's 0.9139), and so at every
-# depth of the depth study, while its runs (about ten minutes each at 1000/500 on a 2-core CPU)
-# were over half of ML-1M's book sweep: 9.0 of its 16.3 h of process time. Those runs are kept as
-# `paper`-profile records, which the accuracy and depth chapters' checks read.
+# depth of the depth study, while its runs took about 11 minutes each at 1000/500 on a 2-core CPU
+# (book/performance.md): `benchmarks/estimate_book_sweep.py` put ML-1M's book sweep at 16.3 h of
+# process time with them, 8.6 h with the grids below. Those runs are kept as `paper`-profile
+# records, which the accuracy and depth chapters' checks read.
 HMF_BOOK_LEARNING_RATES = {"ml-1m": (1e-2,)}
 # The depth study's retune under `book`: learning rate at weight decay 1e-4; on ML-1M, where the
 # learning rate is settled above, weight decay instead - the depth-one selection's 1e-2 and 1e-4
-# (worth 0.005 of validation RMSE there at 1000/500, against under 0.001 on ML-100K and Ciao).
+# (`hmf.tables.weight_decay_spread`: 0.005 of validation RMSE there, 0.0003 on ML-100K and Ciao).
 HMF_DEPTH_BOOK_OPTIMISER = {"ml-1m": dict(lrs=(1e-2,), wds=(1e-2, 1e-4))}
 
 

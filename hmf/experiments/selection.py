@@ -104,7 +104,8 @@ def selection_check(book_records, other_records, metric: str,
 
     For each group ``by`` of ``book_records`` (data set and model; add ``"config.user_depth"``
     for the depth study, which selects per depth) and each configuration of ``other_records`` in
-    the same group (runs of paper-grid configurations the book grid leaves out): its mean
+    the same group that the book records do not hold (runs of paper-grid configurations the book
+    grid leaves out; a configuration both hold is part of the book's selection already): its mean
     validation ``metric`` over the seeds it has, against the book selection's mean over the
     *same* seeds. The row shows the rival with the largest margin over the book selection (or
     the smallest deficit), and both mean test results over those seeds - what a different
@@ -120,11 +121,13 @@ def selection_check(book_records, other_records, metric: str,
     book, other = records_frame(book_records), records_frame(other_records)
     if book.empty or other.empty:
         return pd.DataFrame()
+    keys = ["dataset", "model", "config"]
+    outside = ~other.set_index(keys).index.isin(book.set_index(keys).index)
     rows = []
     for values, picked in select(book, metric, by).groupby(list(by), sort=False):
         mine = {int(seed): (v, t) for seed, v, t in
                 zip(picked["seed"], picked[column], picked[f"test {metric}"])}
-        same = np.ones(len(other), bool)
+        same = outside.copy()
         for name, value in zip(by, values):
             same &= (other[name] == value).to_numpy() if name in other else False
         rivals = other[same & other["seed"].isin(list(mine)).to_numpy()]
