@@ -33,7 +33,7 @@ CONFIGS = {
     ("ciao", "etree"): dict(item_levels=(25, 5), lam=0.001, mu=0.001),
 }
 FIT = {"ihsr": ihsr.fit_ihsr, "etree": etree.fit_etree}
-# Through hmf.experiments.runner.run_one (the path of `hmf train` and the sweeps). Ranking: lr 1e-3,
+# Through hmf.experiments.run_one (the path of `hmf train` and the sweeps). Ranking: lr 1e-3,
 # weight decay 1e-4 and, for ProtoMF, the k = 32 prototype counts ceil(n/32) of Table 2, lambda 1e-2.
 RUN_ONE = ("neumf", "protomf", "ref-mf-biased", "ref-mf")
 
@@ -51,7 +51,7 @@ def _run_one_config(model: str, s) -> dict:
 
 
 def _bench_run_one(name: str, model: str, seed: int) -> None:
-    from hmf.experiments.runner import run_one
+    from hmf.experiments import run_one
 
     ranking = model in ("neumf", "protomf")
     dataset = name if (not ranking or name == "diginetica") else f"{name}-implicit"

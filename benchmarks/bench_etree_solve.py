@@ -38,14 +38,14 @@ def main() -> None:
     parser.add_argument("--max-k", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    from hmf.experiments.runner import _split_for
+    from hmf.split import split_for
     from hmf.models.etree import ETA, _Data, _grams
     from hmf.models.ihsr import DIM, _columns
 
     if not 1 <= args.max_k < DIM:
         parser.error(f"--max-k {args.max_k}: expected 1 to {DIM - 1} (below the embedding size, {DIM})")
 
-    split = _split_for(args.dataset, None)
+    split = split_for(args.dataset, None)
     data = _Data(*_columns(split.train), (split.n_users, split.n_items))
     rng = np.random.default_rng(0)
     A = rng.uniform(size=(split.n_users, DIM))  # any embeddings: the cost does not depend on them

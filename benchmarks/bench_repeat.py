@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
 
-    from hmf import models, train
+    from hmf import models, registry, train
     from hmf.experiments.records import describe_machine
     from hmf.split import load_split
     from hmf.vectorized import Member, fit_many
@@ -29,7 +29,7 @@ def main() -> None:
     split = load_split(args.dataset)
     E = args.epochs
     for name, kwargs in (("mf", {}), ("hmf", dict(user_clusters=200, item_clusters=100))):
-        spec = models.make_model(name, **kwargs)
+        spec = registry.make_model(name, **kwargs)
         runs = [train.fit(spec, split, lr=1e-3, weight_decay=1e-4, seed=0, max_epochs=E, patience=E)
                 for _ in range(2)]
         vec = fit_many(spec, split, [Member(1e-3, 1e-4, 0)] * 2, max_epochs=E, patience=E,

@@ -43,7 +43,7 @@ def main() -> None:
 
     import numpy as np
 
-    from hmf import models, train
+    from hmf import models, registry, train
     from hmf.experiments.records import describe_machine
     from hmf.split import load_split
     from hmf.vectorized import Member, fit_many, memory_per_member
@@ -63,7 +63,7 @@ def main() -> None:
     for name in args.models:
         kwargs = {} if name in ("mf", "bpr-mf") else dict(
             user_clusters=args.clusters[0], item_clusters=args.clusters[1])
-        spec = models.make_model(name, **kwargs)
+        spec = registry.make_model(name, **kwargs)
         label = name if not kwargs else f"{name} {args.clusters[0]}/{args.clusters[1]}"
         mb = memory_per_member(spec, split.n_users, split.n_items) / 2**20
 

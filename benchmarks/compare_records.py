@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("fresh", type=Path)
     parser.add_argument("--against", type=Path, default=None)
     args = parser.parse_args()
-    from hmf.experiments.runner import default_results_dir
+    from hmf.experiments import default_results_dir
 
     if not args.fresh.is_dir():
         parser.error(f"{args.fresh}: not a directory of results (expected PROFILE/DATASET/MODEL/*.json)")

@@ -69,7 +69,7 @@ def main() -> None:
 
     from time_book_sweep import DEPTH_MODEL, _models
 
-    from hmf.experiments.runner import ensure_records
+    from hmf.experiments import ensure_records
 
     records, missing = ensure_records([args.dataset], _models(args.dataset), "book",
                                       run_missing=False)

@@ -67,7 +67,7 @@ def main() -> None:
     from compare_records import compare, describe
 
     from hmf.experiments.records import describe_machine
-    from hmf.experiments.runner import default_results_dir, run_plan
+    from hmf.experiments import default_results_dir, run_plan
 
     print(describe_machine())
     root = Path(args.results_dir or tempfile.mkdtemp(prefix="hmf-book-sweep-"))

@@ -16,14 +16,17 @@ raw ids, so model code never sees raw ids and index order is easy to read back.
 from __future__ import annotations
 
 import dataclasses
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from hmf import data
 from hmf.data import Dataset
 
 __all__ = [
     "Split", "temporal_global_split", "calendar_split", "paper_split", "implicit_split",
-    "load_split", "IMPLICIT_SUFFIX",
+    "load_split", "split_for", "IMPLICIT_SUFFIX",
 ]
 
 IMPLICIT_SUFFIX = "-implicit"
@@ -194,10 +197,6 @@ def load_split(name: str, data_dir=None) -> Split:
     Local copies that differ from the official files are used without a warning here; the
     returned split's ``verified`` flag carries the mark instead.
     """
-    import warnings
-
-    from hmf import data
-
     base = name[: -len(IMPLICIT_SUFFIX)] if name.endswith(IMPLICIT_SUFFIX) else name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", data.store.UnverifiedCopyWarning)
@@ -207,3 +206,15 @@ def load_split(name: str, data_dir=None) -> Split:
             raise ValueError(f"{base!r} is already implicit feedback; use {base!r}")
         return implicit_split(dataset)
     return paper_split(dataset)
+
+
+_CACHE: dict[tuple, Split] = {}
+
+
+def split_for(name: str, data_dir=None) -> Split:
+    """:func:`load_split`, once per (name, data directory) in a process: a sweep's worker, a
+    chapter and a table all reuse the same split."""
+    key = (name, None if data_dir is None else str(data_dir))
+    if key not in _CACHE:
+        _CACHE[key] = load_split(name, data_dir)
+    return _CACHE[key]

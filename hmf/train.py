@@ -21,9 +21,7 @@ the array shapes: learning rate and weight decay live in the optimiser state
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import math
 import time
 from typing import TYPE_CHECKING
 
@@ -33,10 +31,12 @@ import numpy as np
 import optax
 import pandas as pd
 
+from hmf import checks
 from hmf import metrics as M
 from hmf.errors import UsageError
+from hmf.fitting import EarlyStopping, FitResult
 from hmf.models.factorization import bpr, squared_error
-from hmf.models.spec import ModelSpec, Params
+from hmf.models.spec import ModelSpec
 
 if TYPE_CHECKING:
     from hmf.split import Split
@@ -46,26 +46,6 @@ __all__ = ["BATCH_SIZE", "MAX_EPOCHS", "PATIENCE", "FitResult", "fit", "sample_n
 BATCH_SIZE = 1024  # paper Table 2
 MAX_EPOCHS = {"rating": 512, "ranking": 128}  # paper Table 2
 PATIENCE = 5  # paper Section 4.3
-
-
-@dataclasses.dataclass(frozen=True)
-class FitResult:
-    """Outcome of :func:`fit`.
-
-    ``history`` has one row per epoch run: ``epoch`` (1-based), ``train_loss`` (mean
-    per-example loss over the epoch), ``validation_<metric>`` for each validation metric and
-    ``seconds`` (wall time of the epoch; the first includes compilation).
-    ``params`` are those of ``best_epoch``; ``validation`` its validation metrics.
-    """
-
-    spec: ModelSpec
-    params: Params
-    history: pd.DataFrame
-    best_epoch: int
-    epochs: int
-    train_seconds: float
-    validation: dict[str, float]
-    metric: str  # the early-stopping metric, e.g. "rmse"
 
 
 def sample_negatives(
@@ -94,9 +74,14 @@ def sample_negatives(
     return neg
 
 
+def epoch_program(spec: ModelSpec, batch_size: int, n_items: int):
+    """The jitted epoch of ``spec`` (one compile per model functions and shapes)."""
+    return _epoch_program(spec.score, spec.loss, spec.prepare, spec.task, batch_size, n_items)
+
+
 @functools.lru_cache(maxsize=64)
 def _epoch_program(score, loss, prepare, task: str, batch_size: int, n_items: int):
-    """The jitted epoch for one model's functions (cached: equal functions, one compile)."""
+    # Keyed on the functions, not the spec: a spec's ``init`` is a new partial per call.
     if loss is None:
         loss = functools.partial(squared_error if task == "rating" else bpr, score)
     # Placeholder values: the real rate and decay are read from the optimiser state.
@@ -142,17 +127,7 @@ def _epoch_program(score, loss, prepare, task: str, batch_size: int, n_items: in
     return jax.jit(epoch)
 
 
-def _check(value, name: str, *, low: float, strict: bool, integer: bool = False):
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or not math.isfinite(value):
-        kind = "an integer" if integer else "a finite number"
-        raise UsageError(f"{name} must be {kind}, got {value!r}")
-    if value < low or (strict and value == low):
-        relation = ">" if strict else ">="
-        raise UsageError(f"{name} must be {relation} {low}, got {value!r}")
-
-
-def _device_data(spec: ModelSpec, split: Split, seed: int, candidates):
+def device_data(spec: ModelSpec, split: Split, seed: int, candidates):
     train = {
         "user": jnp.asarray(split.train["user"].to_numpy(np.int32)),
         "item": jnp.asarray(split.train["item"].to_numpy(np.int32)),
@@ -192,11 +167,11 @@ def _device_data(spec: ModelSpec, split: Split, seed: int, candidates):
 def check_run_settings(spec: ModelSpec, split: Split, patience, batch_size, max_epochs) -> int:
     """Validate the settings every training loop shares; returns ``max_epochs`` with the
     task's default filled in."""
-    _check(patience, "patience", low=1, strict=False, integer=True)
-    _check(batch_size, "batch_size", low=1, strict=False, integer=True)
+    checks.integer(patience, "patience", low=1)
+    checks.integer(batch_size, "batch_size", low=1)
     if max_epochs is None:
         max_epochs = MAX_EPOCHS[spec.task]
-    _check(max_epochs, "max_epochs", low=1, strict=False, integer=True)
+    checks.integer(max_epochs, "max_epochs", low=1)
     if len(split.train) == 0 or len(split.validation) == 0:
         raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
     return max_epochs
@@ -222,25 +197,22 @@ def fit(
     drawn from ``seed`` when not given. ``callback(row)`` is called with each history row.
     The same ``seed`` gives the same parameters and history (except ``seconds``).
     """
-    _check(lr, "lr", low=0.0, strict=True)
-    _check(weight_decay, "weight_decay", low=0.0, strict=False)
-    _check(seed, "seed", low=0, strict=False, integer=True)
+    checks.number(lr, "lr", low=0.0, strict=True)
+    checks.number(weight_decay, "weight_decay", low=0.0)
+    checks.integer(seed, "seed", low=0)
     max_epochs = check_run_settings(spec, split, patience, batch_size, max_epochs)
 
     start = time.perf_counter()
-    train, val = _device_data(spec, split, seed, candidates)
+    train, val = device_data(spec, split, seed, candidates)
     k_init, k_train = jax.random.split(jax.random.key(seed))
     params = spec.init(k_init, split.n_users, split.n_items)
     opt_state = optax.inject_hyperparams(optax.adamw)(
         learning_rate=lr, weight_decay=weight_decay
     ).init(params)
-    program = _epoch_program(spec.score, spec.loss, spec.prepare, spec.task, batch_size,
-                             split.n_items)
+    program = epoch_program(spec, batch_size, split.n_items)
 
     metric = M.primary_metric(spec.task)
-    better = (lambda a, b: a < b) if spec.task == "rating" else (lambda a, b: a > b)
-    best_value, best_epoch, best_params, best_val = None, 0, None, {}
-    rows, waited = [], 0
+    stopper, rows = EarlyStopping(patience, lower_is_better=spec.task == "rating"), []
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         params, opt_state, loss, val_metrics = program(
@@ -253,25 +225,15 @@ def fit(
         rows.append(row)
         if callback is not None:
             callback(row)
-        value = val_metrics[metric]
-        # NaN never improves, so a diverged run keeps its last finite best
-        if best_value is None and not math.isnan(value) or (
-            best_value is not None and better(value, best_value)
-        ):
-            best_value, best_epoch, best_params, best_val = value, epoch, params, val_metrics
-            waited = 0
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    if best_params is None:  # every epoch NaN: return the last state, flagged by its metric
-        best_epoch, best_params, best_val = len(rows), params, val_metrics
+        if stopper.update(epoch, val_metrics[metric], lambda: (params, val_metrics)):
+            break
+    best_params, best_val = stopper.best((params, val_metrics))
     seconds = time.perf_counter() - start
     return FitResult(
         spec=spec,
         params=best_params,
         history=pd.DataFrame(rows),
-        best_epoch=best_epoch,
+        best_epoch=stopper.best_epoch or len(rows),
         epochs=len(rows),
         train_seconds=seconds,
         validation=best_val,

@@ -3,7 +3,7 @@
 A *member* is one ``(lr, weight_decay, seed)`` of a model whose parameter shapes are fixed (the
 same spec: same cluster counts and depth). :func:`fit_many` stacks the members' parameters,
 optimiser states (Adam moments *and* the ``inject_hyperparams`` learning rate and weight decay)
-and training keys along a leading axis and runs :func:`hmf.train._epoch_program`'s epoch under
+and training keys along a leading axis and runs :func:`hmf.train.epoch_program`'s epoch under
 ``jax.vmap``: one compiled call trains every member for one epoch and returns every member's
 validation metrics. Everything else is :func:`hmf.train.fit`'s, member by member:
 
@@ -47,18 +47,12 @@ import numpy as np
 import optax
 import pandas as pd
 
+from hmf import checks
 from hmf import metrics as M
 from hmf.errors import UsageError
+from hmf.fitting import FitResult, start_stopping, update_stopping
 from hmf.models.spec import ModelSpec
-from hmf.train import (
-    BATCH_SIZE,
-    PATIENCE,
-    FitResult,
-    _check,
-    _device_data,
-    _epoch_program,
-    check_run_settings,
-)
+from hmf.train import BATCH_SIZE, PATIENCE, check_run_settings, device_data, epoch_program
 
 if TYPE_CHECKING:
     from hmf.split import Split
@@ -84,9 +78,9 @@ def _members(members) -> list[Member]:
             m = Member(lr=m["lr"], weight_decay=m["weight_decay"], seed=m.get("seed", 0))
         else:
             m = Member(*m)
-        _check(m.lr, "lr", low=0.0, strict=True)
-        _check(m.weight_decay, "weight_decay", low=0.0, strict=False)
-        _check(m.seed, "seed", low=0, strict=False, integer=True)
+        checks.number(m.lr, "lr", low=0.0, strict=True)
+        checks.number(m.weight_decay, "weight_decay", low=0.0)
+        checks.integer(m.seed, "seed", low=0)
         out.append(m)
     if not out:
         raise UsageError("fit_many needs at least one member")
@@ -183,7 +177,7 @@ def fit_many(
 
     start = time.perf_counter()
     n = len(members)
-    train, val = _device_data(spec, split, members[0].seed,
+    train, val = device_data(spec, split, members[0].seed,
                               None if candidates is None else candidates[0])
     val_axes = {name: None for name in val}
     if spec.task == "ranking":  # validation candidates are drawn per seed, as in fit
@@ -209,20 +203,14 @@ def fit_many(
     best = jax.tree.map(jnp.copy, params)
     del inits, states
     k_train = jnp.stack(k_trains)
-    program = _batched_program(
-        _epoch_program(spec.score, spec.loss, spec.prepare, spec.task, batch_size, split.n_items),
-        val_axes)
+    program = _batched_program(epoch_program(spec, batch_size, split.n_items), val_axes)
 
     metric = M.primary_metric(spec.task)
-    better = (lambda a, b: a < b) if spec.task == "rating" else (lambda a, b: a > b)
-    best_value = [None] * n
-    best_epoch = [0] * n
-    best_val: list[dict] = [{} for _ in range(n)]
+    stop = start_stopping(n, patience=patience, lower_is_better=spec.task == "rating")
     last_val: list[dict] = [{} for _ in range(n)]
-    waited = [0] * n
+    best_val: list[dict] = [{} for _ in range(n)]
     rows: list[list[dict]] = [[] for _ in range(n)]
-    seconds = [0.0] * n
-    finished = [False] * n
+    seconds = np.zeros(n)
     out_params: list = [None] * n  # per member, once it leaves the batch
 
     slots = np.arange(n)  # slots[j] = member held in batch row j
@@ -233,63 +221,53 @@ def fit_many(
         """Best parameters of batch rows ``rows_idx`` (members that will leave the batch)."""
         for j in rows_idx:
             i = int(slots[j])
-            out_params[i] = _take(best if best_value[i] is not None else params, j)
+            out_params[i] = _take(best if stop.best_epoch[i] else params, j)
 
     for epoch in range(1, max_epochs + 1):
-        active = np.array([not finished[i] for i in slots])
+        active = ~stop.stopped[slots]
         if not active.any():
             break
         if compact and 2 * int(active.sum()) <= len(slots) and len(slots) > 1:
-            best = _final_best(params, best, jnp.asarray(improved))  # bring best up to date
-            improved = np.zeros_like(improved)
+            best = _final_best(params, best, jnp.asarray(improved[slots]))  # best up to date
+            improved = np.zeros(n, bool)
             release(np.flatnonzero(~active))
             keep = jnp.asarray(np.flatnonzero(active))
             params, opt_state, best, k_train = (
                 _take(params, keep), _take(opt_state, keep), _take(best, keep), _take(k_train, keep))
             if val_axes.get("candidates") == 0:
                 val = dict(val, candidates=val["candidates"][keep])
-            slots, improved, active = slots[active], improved[active], active[active]
+            slots, active = slots[active], active[active]
         t0 = time.perf_counter()
         params, opt_state, best, loss, val_metrics = program(
-            params, opt_state, best, jnp.asarray(improved), k_train, jnp.asarray(active),
+            params, opt_state, best, jnp.asarray(improved[slots]), k_train, jnp.asarray(active),
             jnp.asarray(epoch, jnp.uint32), train, val)
         val_metrics = {name: np.asarray(v, dtype=np.float64) for name, v in val_metrics.items()}
         loss = np.asarray(loss, dtype=np.float64)  # waits for the device
         share = (time.perf_counter() - t0) / int(active.sum())
-        improved = np.zeros(len(slots), bool)
-        for j, i in enumerate(slots):
-            if not active[j]:
-                continue
+        values, running = np.full(n, np.nan), np.zeros(n, bool)
+        for j in np.flatnonzero(active):
+            i = int(slots[j])
             vm = {name: float(v[j]) for name, v in val_metrics.items()}
             row = {"epoch": epoch, "train_loss": float(loss[j])}
             row.update({f"validation_{name}": v for name, v in vm.items()})
             row["seconds"] = share
             rows[i].append(row)
             seconds[i] += share
-            last_val[i] = vm
+            last_val[i], values[i], running[i] = vm, vm[metric], True
             if callback is not None:
-                callback(int(i), row)
-            value = vm[metric]
-            if best_value[i] is None and not math.isnan(value) or (
-                best_value[i] is not None and better(value, best_value[i])
-            ):
-                best_value[i], best_epoch[i], best_val[i] = value, epoch, vm
-                waited[i] = 0
-                improved[j] = True
-            else:
-                waited[i] += 1
-                if waited[i] >= patience:
-                    finished[i] = True
-    best = _final_best(params, best, jnp.asarray(improved))
+                callback(i, row)
+        stop, improved = update_stopping(stop, epoch, values, running)
+        for i in np.flatnonzero(improved):
+            best_val[i] = last_val[i]
+    best = _final_best(params, best, jnp.asarray(improved[slots]))
     release(range(len(slots)))
 
     results = []
     for i in range(n):
-        if best_value[i] is None:  # every epoch NaN: the last state, flagged by its metric
-            best_epoch[i], best_val[i] = len(rows[i]), last_val[i]
         results.append(FitResult(
             spec=spec, params=out_params[i], history=pd.DataFrame(rows[i]),
-            best_epoch=best_epoch[i], epochs=len(rows[i]),
-            train_seconds=seconds[i] + setup / n, validation=best_val[i], metric=metric,
-        ))  # fmt: skip
+            best_epoch=stop.reported_epoch(i, len(rows[i])), epochs=len(rows[i]),
+            train_seconds=seconds[i] + setup / n,
+            validation=best_val[i] if stop.best_epoch[i] else last_val[i], metric=metric,
+        ))
     return results

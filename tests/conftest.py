@@ -44,8 +44,8 @@ def planted_in_runner(monkeypatch):
     """A small planted split that the experiment runner finds under the data set name "planted"."""
     from test_train import planted_split
 
-    from hmf.experiments import runner
+    from hmf import split as splits
 
     split, _, _ = planted_split(n_users=60, n_items=100)
-    monkeypatch.setitem(runner._SPLITS, ("planted", None), split)
+    monkeypatch.setitem(splits._CACHE, ("planted", None), split)
     return split

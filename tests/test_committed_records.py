@@ -11,28 +11,32 @@ from __future__ import annotations
 import pytest
 
 from hmf.experiments import load_records, read_record
-from hmf.experiments.runner import default_results_dir, run_one
+from hmf.experiments import default_results_dir, run_one
 from conftest import REPO
 
 RESULTS = REPO / "results"
 RTOL = 2e-3  # relative; a changed model, loss, split or metric moves numbers far more
 
 
-def _sample():
-    records = load_records(RESULTS, "book")
+def _quickest_per_model(records):
     quickest = {}
     for r in records:
         if not r.environment.get("device", "").startswith("cpu"):
             continue  # only CPU records are re-run on the CPU
-        best = quickest.get((r.model, r.dataset))
+        best = quickest.get(r.model)
         if best is None or r.train_seconds < best.train_seconds:
-            quickest[(r.model, r.dataset)] = r
-    # one per model family, on its quickest data set
-    per_model = {}
-    for (model, _), r in quickest.items():
-        if model not in per_model or r.train_seconds < per_model[model].train_seconds:
-            per_model[model] = r
-    return sorted(per_model.values(), key=lambda r: r.model)
+            quickest[r.model] = r
+    return list(quickest.values())
+
+
+def _sample():
+    """The quickest CPU record of each model in the accuracy study, and of HMF in the depth
+    study. BPR-HMF's quickest depth runs (2 user and 4 item clusters, halved per level: nearly
+    every item scores alike) are left out: their HitRatio hangs on score ties that another
+    processor model's rounding breaks differently, so they reproduce only on the same CPU."""
+    accuracy = _quickest_per_model(load_records(RESULTS, "book", study="accuracy"))
+    depth = _quickest_per_model(load_records(RESULTS, "book", model="hmf", study="depth"))
+    return sorted(accuracy + depth, key=lambda r: (r.model, "user_depth" in r.config))
 
 
 SAMPLE = _sample()
@@ -44,7 +48,8 @@ def test_results_dir_is_the_committed_one():
 
 @pytest.mark.realdata
 @pytest.mark.slow
-@pytest.mark.parametrize("record", SAMPLE, ids=[f"{r.model}-{r.dataset}" for r in SAMPLE])
+@pytest.mark.parametrize("record", SAMPLE, ids=[f"{r.model}-{r.dataset}" + ("-depth" if "user_depth" in r.config else "")
+                              for r in SAMPLE])
 def test_committed_record_reproduces(record):
     from hmf.split import load_split
     from hmf.data import DataError

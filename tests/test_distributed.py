@@ -6,7 +6,8 @@ import pytest
 from test_train import planted_split
 
 from hmf.errors import UsageError
-from hmf.experiments import runner
+from hmf import split as splits
+from hmf.experiments import execution
 from hmf.experiments.records import load_records
 
 distributed = pytest.importorskip("distributed")
@@ -23,9 +24,9 @@ def cluster():
 
 
 def _inject(split):  # runs on every worker: the synthetic split under the name "planted"
-    from hmf.experiments import runner as remote_runner
+    from hmf import split as remote_splits
 
-    remote_runner._SPLITS[("planted", None)] = split
+    remote_splits._CACHE[("planted", None)] = split
 
 
 def _same(local, remote):
@@ -42,7 +43,7 @@ def _same(local, remote):
 @pytest.mark.parametrize("vectorize", [False, True])
 def test_two_worker_cluster_writes_the_local_records(cluster, tmp_path, monkeypatch, vectorize):
     split, _, _ = planted_split(n_users=60, n_items=100)
-    monkeypatch.setitem(runner._SPLITS, ("planted", None), split)
+    monkeypatch.setitem(splits._CACHE, ("planted", None), split)
     with distributed.Client(cluster) as client:
         client.run(_inject, split)
         assert len(client.scheduler_info()["workers"]) == 2
@@ -51,22 +52,22 @@ def test_two_worker_cluster_writes_the_local_records(cluster, tmp_path, monkeypa
                      for wd in (1e-3, 0.0)]}
     for model, grid in grids.items():
         kwargs = dict(profile="smoke", progress=False, vectorize=vectorize)
-        runner.sweep("planted", model, grid, (0, 1), root=tmp_path / "local", workers=1, **kwargs)
-        paths = runner.sweep("planted", model, grid, (0, 1), root=tmp_path / "dask",
+        execution.sweep("planted", model, grid, (0, 1), root=tmp_path / "local", workers=1, **kwargs)
+        paths = execution.sweep("planted", model, grid, (0, 1), root=tmp_path / "dask",
                              scheduler=cluster.scheduler_address, **kwargs)
         assert all(p.exists() for p in paths) and len(paths) == 4
         _same(load_records(tmp_path / "local", "smoke", "planted", model),
               load_records(tmp_path / "dask", "smoke", "planted", model))
     # a second sweep finds every record and sends nothing
-    again = runner.sweep("planted", "mf", grids["mf"], (0, 1), profile="smoke", progress=False,
+    again = execution.sweep("planted", "mf", grids["mf"], (0, 1), profile="smoke", progress=False,
                          root=tmp_path / "dask", scheduler="tcp://127.0.0.1:9")
     assert len(again) == 4
 
 
 def test_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
     split, _, _ = planted_split(n_users=30, n_items=40)
-    monkeypatch.setitem(runner._SPLITS, ("planted", None), split)
+    monkeypatch.setitem(splits._CACHE, ("planted", None), split)
     monkeypatch.setattr("hmf.experiments.distributed._CONNECT_TIMEOUT", "2s")
     with pytest.raises(UsageError, match="Dask scheduler"):
-        runner.sweep("planted", "mf", [dict(lr=1e-2, weight_decay=0.0)], (0,), profile="smoke",
+        execution.sweep("planted", "mf", [dict(lr=1e-2, weight_decay=0.0)], (0,), profile="smoke",
                      progress=False, root=tmp_path, scheduler="tcp://127.0.0.1:9")

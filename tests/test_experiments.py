@@ -12,7 +12,7 @@ import pytest
 
 from hmf import tables
 from hmf.errors import UsageError
-from hmf.experiments import grids, runner
+from hmf.experiments import execution, grids, studies, trainers
 from hmf.experiments.records import (
     Record,
     config_key,
@@ -104,18 +104,18 @@ def test_sweep_skips_finished_runs_and_resumes(planted_in_runner, tmp_path, monk
     grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
     kwargs = dict(profile="smoke", root=tmp_path, workers=1, progress=False)
     calls = []
-    real = runner.run_one
-    monkeypatch.setattr(runner, "run_one", lambda *a, **k: calls.append(a[2:4]) or real(*a, **k))
+    real = trainers.run_one
+    monkeypatch.setattr(trainers, "run_one", lambda *a, **k: calls.append(a[2:4]) or real(*a, **k))
 
-    paths = runner.sweep("planted", "mf", grid, (0, 1), **kwargs)
+    paths = execution.sweep("planted", "mf", grid, (0, 1), **kwargs)
     assert len(calls) == 4 and all(p.exists() for p in paths)
     before = {p: p.read_bytes() for p in paths}
 
     calls.clear()
-    assert runner.sweep("planted", "mf", grid, (0, 1), **kwargs) == paths
+    assert execution.sweep("planted", "mf", grid, (0, 1), **kwargs) == paths
     assert calls == []  # nothing to do
     paths[1].unlink()  # as if the sweep had been interrupted before this run finished
-    runner.sweep("planted", "mf", grid, (0, 1), **kwargs)
+    execution.sweep("planted", "mf", grid, (0, 1), **kwargs)
     assert calls == [(grid[0], 1)]
     for p in (paths[0], paths[2], paths[3]):
         assert p.read_bytes() == before[p]  # finished records are not rewritten
@@ -125,18 +125,18 @@ def test_sweep_skips_finished_runs_and_resumes(planted_in_runner, tmp_path, monk
 
 def test_sweep_refuses_unknown_model(planted_in_runner, tmp_path):
     with pytest.raises(UsageError, match="unknown model 'nope'"):
-        runner.sweep("planted", "nope", [{}], (0,), profile="smoke", root=tmp_path, workers=1,
+        execution.sweep("planted", "nope", [{}], (0,), profile="smoke", root=tmp_path, workers=1,
                      progress=False)
 
 
 def test_run_plan_takes_a_subset_of_the_profiles_seeds(planted_in_runner, tmp_path):
     kwargs = dict(root=tmp_path, workers=1, progress=False)
-    paths = runner.run_plan(["planted"], ["mf"], "smoke", seeds=[0], **kwargs)
+    paths = studies.run_plan(["planted"], ["mf"], "smoke", seeds=[0], **kwargs)
     assert [read_record(p).seed for p in paths] == [0]
     for bad in ([], [7]):
         with pytest.raises(UsageError, match=r"seeds \[.*\]: expected a non-empty subset of the "
                                              r"smoke profile's seeds \[0\]"):
-            runner.run_plan(["planted"], ["mf"], "smoke", seeds=bad, **kwargs)
+            studies.run_plan(["planted"], ["mf"], "smoke", seeds=bad, **kwargs)
 
 
 # --- grids ----------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def test_ihsr_factors_stay_non_negative(ihsr_fit):
 def test_ihsr_objective_is_monotone(split):
     """The square-root multiplicative rules never increase the objective (IHSR's theorem):
     check every single factor update, at depth one and depth two, with and without λ."""
-    obs = ihsr._Observed(*ihsr._columns(split.train), (N_USERS, N_ITEMS))
+    obs = ihsr._Observed(*ihsr.columns(split.train), (N_USERS, N_ITEMS))
     for lam, users, items in [(0.0, (8,), (6,)), (0.5, (8,), (6,)), (0.1, (10, 4), (12, 5))]:
         rng = np.random.default_rng(0)
         Us, Vs = ihsr._pretrain(obs, 5, users, items, lam, 3, rng)
@@ -142,7 +142,7 @@ def test_ihsr_best_iteration_is_returned(ihsr_fit, split):
 def test_ihsr_early_stopping_after_patience(split, monkeypatch):
     """A scripted validation curve: best at iteration 2, then five without improvement."""
     curve = iter([1.0, 0.9, 0.95, 0.9, 0.97, 0.98, 0.99, 0.5, 0.4])
-    monkeypatch.setattr(ihsr, "_rmse", lambda pred, target: next(curve))
+    monkeypatch.setattr(ihsr, "rmse", lambda pred, target: next(curve))
     r = ihsr.fit_ihsr(split, lam=0.0, user_clusters=4, item_clusters=4, seed=0, max_iter=64,
                       pretrain_iter=2)
     assert r.epochs == 7 and r.best_epoch == 2 and r.validation == {"rmse": 0.9}
@@ -263,8 +263,8 @@ def test_etree_reused_start_changes_nothing(split):
 
 def test_etree_reused_start_keeps_its_time(split):
     """A reused start reports the seconds it took when computed (runs stay comparable)."""
-    data = etree._Data(*ihsr._columns(split.train), (split.n_users, split.n_items))
-    val = ihsr._columns(split.validation)
+    data = etree._Data(*ihsr.columns(split.train), (split.n_users, split.n_items))
+    val = ihsr.columns(split.validation)
     args = (data, val, 4, 1.0, 0)
     first = etree._cached_nmf_init(*args, np.random.default_rng(0), 10, 5, (1.0, 5.0))
     rng = np.random.default_rng(0)
@@ -297,7 +297,7 @@ def test_etree_best_iteration_is_returned(etree_fit, split):
 def test_etree_early_stopping_after_patience(split, monkeypatch):
     """Scripted validation curve (the first value is the one-iteration NMF start's)."""
     curve = iter([2.0, 1.0, 0.9, 0.95, 0.9, 0.97, 0.98, 0.99, 0.5, 0.4])
-    monkeypatch.setattr(etree, "_rmse", lambda pred, target: next(curve))
+    monkeypatch.setattr(etree, "rmse", lambda pred, target: next(curve))
     r = etree.fit_etree(split, lam=1.0, mu=1.0, item_levels=(4,), seed=0, init_iter=1)
     assert r.epochs == 7 and r.best_epoch == 2 and r.validation == {"rmse": 0.9}
     curve = iter([2.0, 1.0, 0.9])
@@ -369,7 +369,7 @@ def test_repeated_pairs_are_separate_terms(split):
     doubled = pd.concat([split.train, split.train.iloc[:25].assign(rating=1.0)],
                         ignore_index=True)
     dup = dataclasses.replace(split, train=doubled)
-    obs = ihsr._Observed(*ihsr._columns(dup.train), (N_USERS, N_ITEMS))
+    obs = ihsr._Observed(*ihsr.columns(dup.train), (N_USERS, N_ITEMS))
     assert obs.X.nnz == len(split.train) and obs.counts.sum() == len(doubled)
     Us, Vs = ihsr._pretrain(obs, 4, (5,), (5,), 0.1, 2, np.random.default_rng(0))
     before = ihsr._objective(obs, Us, Vs, 0.1)

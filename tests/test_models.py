@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hmf import models
+from hmf import models, registry
 from hmf.errors import UsageError
 
 
@@ -67,7 +67,7 @@ def test_initialisation_follows_the_authors_code():
 @pytest.mark.parametrize("name", ["mf", "hmf", "bpr-mf", "bpr-hmf"])
 def test_gradients_reach_every_parameter(name):
     config = {"user_clusters": (4, 2), "item_clusters": (3, 2)} if "hmf" in name else {}
-    spec = models.make_model(name, dim=4, **config)
+    spec = registry.make_model(name, dim=4, **config)
     n_users, n_items = 6, 5
     params = spec.init(jax.random.key(1), n_users, n_items)
     users = jnp.repeat(jnp.arange(n_users), n_items)
@@ -122,7 +122,7 @@ def test_halving_clusters():
         (lambda: models.hmf(item_clusters=()), "item_clusters"),
         (lambda: models.hmf(temperature=0.0), "temperature"),
         (lambda: models.mf(dim=0), "dim"),
-        (lambda: models.make_model("svd"), "unknown model"),
+        (lambda: registry.make_model("svd"), "unknown model"),
         (lambda: models.connection(_emb(), 4), "level"),
         (lambda: models.connection(models.init_flat(jax.random.key(0), 3, 2), 1), "hierarchical"),
     ],

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hmf import metrics, models, train
+from hmf import metrics, models, registry, train
 from hmf.cli import main
 from hmf.errors import UsageError
-from hmf.experiments.runner import TRAINERS
 from hmf.models import neumf as N
 from hmf.models import protomf as P
 from hmf.split import Split
@@ -46,8 +45,8 @@ def split():
 
 
 SPECS = {
-    "neumf": lambda: models.make_model("neumf"),
-    "protomf": lambda: models.make_model("protomf", user_prototypes=5, item_prototypes=8,
+    "neumf": lambda: registry.make_model("neumf"),
+    "protomf": lambda: registry.make_model("protomf", user_prototypes=5, item_prototypes=8,
                                          proto_lambda=0.1),
 }
 
@@ -57,14 +56,14 @@ def spec(request):
     return SPECS[request.param]()
 
 
-def test_registered_everywhere():
+def test_ranking_baselines_are_registered():
     for name in ("neumf", "protomf"):
-        assert name in models.MODELS and name in TRAINERS
-    assert models.make_model("neumf").config["layers"] == (40, 20, 10)
+        assert registry.get(name).factory is not None and registry.get(name).task == "ranking"
+    assert registry.make_model("neumf").config["layers"] == (40, 20, 10)
 
 
 def test_neumf_parameter_shapes_follow_table_2():
-    params = models.make_model("neumf").init(jax.random.key(0), 7, 9)
+    params = registry.make_model("neumf").init(jax.random.key(0), 7, 9)
     shapes = jax.tree.map(jnp.shape, params)
     assert shapes["gmf_user"] == (7, 20) and shapes["gmf_item"] == (9, 20)
     assert shapes["mlp_user"] == (7, 20) and shapes["mlp_item"] == (9, 20)  # 20 + 20 = 40 in
@@ -149,9 +148,9 @@ def test_protomf_regularisers_on_a_hand_made_example():
 
 
 def test_protomf_lambda_lives_in_a_hashable_loss():
-    a = models.make_model("protomf", user_prototypes=3, item_prototypes=4, proto_lambda=0.1)
-    b = models.make_model("protomf", user_prototypes=3, item_prototypes=4, proto_lambda=0.1)
-    c = models.make_model("protomf", user_prototypes=3, item_prototypes=4, proto_lambda=1.0)
+    a = registry.make_model("protomf", user_prototypes=3, item_prototypes=4, proto_lambda=0.1)
+    b = registry.make_model("protomf", user_prototypes=3, item_prototypes=4, proto_lambda=0.1)
+    c = registry.make_model("protomf", user_prototypes=3, item_prototypes=4, proto_lambda=1.0)
     assert a.loss == b.loss and hash(a.loss) == hash(b.loss) and a.loss != c.loss
     # equal functions -> the trainer's cached compiled epoch is reused, not rebuilt
     key = lambda s: (s.score, s.loss, s.prepare, s.task, 1024, 50)  # noqa: E731
@@ -228,7 +227,7 @@ def test_hmf_train_runs_neumf_end_to_end(monkeypatch, split, capsys):
 )
 def test_bad_hyperparameters_are_usage_errors(factory, kwargs, word):
     with pytest.raises(UsageError, match=word):
-        models.make_model(factory, **kwargs)
+        registry.make_model(factory, **kwargs)
 
 
 @pytest.mark.parametrize(

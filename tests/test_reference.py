@@ -12,7 +12,8 @@ import pytest
 
 from hmf import metrics
 from hmf.errors import UsageError
-from hmf.experiments.runner import TRAINERS, run_one
+from hmf import registry
+from hmf.experiments import run_one
 from hmf.models import reference as R
 from hmf.split import Split
 
@@ -55,8 +56,8 @@ def biased(split):
 
 
 def test_registered_as_extra_rows():
-    assert "ref-mf-biased" in TRAINERS and "ref-mf" in TRAINERS
-    assert R.reference_spec("ref-mf-biased").config == {"library": "cornac", "use_bias": True,
+    assert registry.REFERENCE_MODELS == ("ref-mf-biased", "ref-mf")
+    assert R.reference_spec(True).config == {"library": "cornac", "use_bias": True,
                                                          "k": 20}
 
 
@@ -121,9 +122,9 @@ def test_rejects_implicit_data_and_unknown_keys(split):
     with pytest.raises(UsageError, match="implicit"):
         R.fit_reference(implicit, biased=True)
     with pytest.raises(UsageError, match="sgd_lr"):
-        R.run_reference("ref-mf", split, {"lr": 1e-3}, 0, 5, 5)
+        registry.get("ref-mf").fit(split, {"lr": 1e-3}, 0, 5, 5)
     with pytest.raises(UsageError, match="trained by Cornac"):
-        R.reference_spec("ref-mf").init(None, 1, 1)
+        R.reference_spec(False).init(None, 1, 1)
 
 
 @pytest.mark.realdata

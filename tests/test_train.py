@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from hmf import metrics, models, train
+from hmf import metrics, models, registry, train
 from hmf.cli import main
 from hmf.errors import UsageError
 from hmf.split import Split
@@ -72,7 +72,7 @@ def _strip(history):
 @pytest.mark.parametrize("name", ["hmf", "bpr-hmf"])
 def test_same_seed_gives_identical_numbers(name):
     split, _, _ = planted_split(n_users=60, n_items=150, implicit=name.startswith("bpr"))
-    spec = models.make_model(name, user_clusters=(6, 3), item_clusters=4)
+    spec = registry.make_model(name, user_clusters=(6, 3), item_clusters=4)
     runs = [train.fit(spec, split, lr=1e-2, weight_decay=1e-3, seed=seed, max_epochs=4)
             for seed in (7, 7, 8)]
     pd.testing.assert_frame_equal(_strip(runs[0].history), _strip(runs[1].history))

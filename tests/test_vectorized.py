@@ -1,4 +1,4 @@
-"""Vectorised training (hmf.vectorized, runner.run_group / sweep(vectorize=True)) against the
+"""Vectorised training (hmf.vectorized, trainers.run_group / execution.sweep(vectorize=True)) against the
 one-at-a-time trainer, on small synthetic splits.
 
 Tolerance (stated in book/performance.md): every member runs exactly the epochs ``fit`` runs
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from test_train import planted_split
 
-from hmf import models, train
+from hmf import models, registry, train
 from hmf.errors import UsageError
-from hmf.experiments import runner
+from hmf.experiments import execution, trainers
 from hmf.experiments.records import read_record
 from hmf.vectorized import Member, fit_many
 
@@ -51,7 +51,7 @@ MEMBERS = [Member(lr, wd, seed) for lr in (1e-1, 3e-2, 1e-2) for wd in (1e-2, 0.
 ])
 def test_vectorised_equals_one_at_a_time(name, kwargs, implicit):
     split, _, _ = planted_split(n_users=80, n_items=150, implicit=implicit)
-    spec = models.make_model(name, **kwargs)
+    spec = registry.make_model(name, **kwargs)
     vec = fit_many(spec, split, MEMBERS, max_epochs=40, patience=3)
     ref = [train.fit(spec, split, lr=m.lr, weight_decay=m.weight_decay, seed=m.seed,
                      max_epochs=40, patience=3) for m in MEMBERS]
@@ -88,9 +88,9 @@ def test_run_group_records_match_run_one(planted_in_runner):
     split = planted_in_runner
     jobs = [(dict(lr=lr, weight_decay=wd, user_clusters=6, item_clusters=4), seed)
             for lr in (3e-2, 1e-2) for wd in (1e-3,) for seed in (0, 1)]
-    group = runner.run_group(split, "hmf", jobs, profile="smoke")
+    group = trainers.run_group(split, "hmf", jobs, profile="smoke")
     for (config, seed), rec in zip(jobs, group, strict=True):
-        one = runner.run_one(split, "hmf", config, seed, profile="smoke")
+        one = trainers.run_one(split, "hmf", config, seed, profile="smoke")
         assert (rec.dataset, rec.model, rec.config, rec.seed, rec.profile) == (
             one.dataset, one.model, one.config, one.seed, one.profile)
         assert (rec.epochs, rec.best_epoch) == (one.epochs, one.best_epoch)
@@ -99,16 +99,16 @@ def test_run_group_records_match_run_one(planted_in_runner):
             for name, value in getattr(one, part).items():
                 np.testing.assert_allclose(getattr(rec, part)[name], value, rtol=RTOL)
     with pytest.raises(UsageError):  # two shapes cannot share a batch
-        runner.run_group(split, "hmf", [jobs[0], (dict(jobs[1][0], user_clusters=5), 0)])
+        trainers.run_group(split, "hmf", [jobs[0], (dict(jobs[1][0], user_clusters=5), 0)])
     with pytest.raises(UsageError):
-        runner.run_group(split, "ihsr", [(dict(lam=1.0, user_clusters=4, item_clusters=3), 0)])
+        trainers.run_group(split, "ihsr", [(dict(lam=1.0, user_clusters=4, item_clusters=3), 0)])
 
 
 def test_sweep_vectorize_writes_the_same_records(planted_in_runner, tmp_path):
     grid = [dict(lr=lr, weight_decay=wd) for lr in (3e-2, 1e-2) for wd in (1e-2, 0.0)]
     kwargs = dict(profile="smoke", workers=1, progress=False)
-    plain = runner.sweep("planted", "mf", grid, (0, 1), root=tmp_path / "plain", **kwargs)
-    vec = runner.sweep("planted", "mf", grid, (0, 1), root=tmp_path / "vec", vectorize=True,
+    plain = execution.sweep("planted", "mf", grid, (0, 1), root=tmp_path / "plain", **kwargs)
+    vec = execution.sweep("planted", "mf", grid, (0, 1), root=tmp_path / "vec", vectorize=True,
                        max_members=3, **kwargs)
     assert [p.relative_to(tmp_path / "plain") for p in plain] == [
         p.relative_to(tmp_path / "vec") for p in vec]
@@ -121,10 +121,10 @@ def test_sweep_vectorize_writes_the_same_records(planted_in_runner, tmp_path):
 
 def test_vectorized_sweep_on_a_gpu_defaults_to_one_process(planted_in_runner, tmp_path, monkeypatch):
     # Several processes would each claim most of the GPU's memory: with no --workers, one.
-    monkeypatch.setattr(runner, "_on_accelerator", lambda: True)
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", None)  # a pool would fail here
+    monkeypatch.setattr(execution, "_on_accelerator", lambda: True)
+    monkeypatch.setattr(execution, "ProcessPoolExecutor", None)  # a pool would fail here
     grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
-    paths = runner.sweep("planted", "mf", grid, (0, 1), profile="smoke", root=tmp_path,
+    paths = execution.sweep("planted", "mf", grid, (0, 1), profile="smoke", root=tmp_path,
                          progress=False, vectorize=True)
     assert all(p.exists() for p in paths) and len(paths) == 4
 
@@ -132,10 +132,10 @@ def test_vectorized_sweep_on_a_gpu_defaults_to_one_process(planted_in_runner, tm
 def test_vectorized_jobs_groups_by_shape_and_splits_for_workers():
     jobs = [(dict(lr=lr, weight_decay=0.0, user_clusters=u, item_clusters=2), s)
             for u in (4, 8) for lr in (1e-2, 1e-3) for s in (0, 1, 2)]
-    chunks = runner.vectorized_jobs("hmf", jobs)
+    chunks = trainers.plan_chunks("hmf", jobs)
     assert len(chunks) == 2 and all(len({c["user_clusters"] for c, _ in ch}) == 1 for ch in chunks)
-    assert len(runner.vectorized_jobs("hmf", jobs, parts=4)) >= 4
-    assert max(len(c) for c in runner.vectorized_jobs("hmf", jobs, max_members=2)) == 2
-    assert sorted(map(str, sum(runner.vectorized_jobs("hmf", jobs, parts=5), []))) == sorted(
+    assert len(trainers.plan_chunks("hmf", jobs, parts=4)) >= 4
+    assert max(len(c) for c in trainers.plan_chunks("hmf", jobs, max_members=2)) == 2
+    assert sorted(map(str, sum(trainers.plan_chunks("hmf", jobs, parts=5), []))) == sorted(
         map(str, jobs))
-    assert runner.vectorized_jobs("ihsr", jobs[:2]) == [[jobs[0]], [jobs[1]]]
+    assert trainers.plan_chunks("ihsr", jobs[:2]) == [[jobs[0]], [jobs[1]]]

@@ -8,12 +8,11 @@ status 2, never as a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from hmf.cli import data, sweep, train
+from hmf.data import DataError
 from hmf.errors import UsageError
-
-_COMMANDS = ("hmf.cli.data", "hmf.cli.train", "hmf.cli.sweep")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,14 +23,12 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hmf", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in _COMMANDS:
-        importlib.import_module(name).register(sub)
+    for command in (data, train, sweep):
+        command.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hmf.data import DataError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

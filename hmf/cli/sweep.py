@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hmf.errors import UsageError
+from hmf import checks
+from hmf.experiments.studies import run_plan
+from hmf.profiles import current_profile, get_profile
 
 
 def register(subparsers) -> None:
@@ -34,14 +36,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hmf.experiments.runner import run_plan
-    from hmf.profiles import current_profile, get_profile
-
     profile = get_profile(args.profile) if args.profile else current_profile()
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be a positive integer, got {args.workers}")
-    if args.max_members is not None and args.max_members < 1:
-        raise UsageError(f"--max-members must be a positive integer, got {args.max_members}")
+    for flag, value in (("--workers", args.workers), ("--max-members", args.max_members)):
+        if value is not None:
+            checks.integer(value, flag, low=1)
     paths = run_plan(args.dataset, args.model, profile.name, root=args.results_dir,
                      data_dir=args.data_dir, workers=args.workers, study=args.study,
                      vectorize=args.vectorize, scheduler=args.scheduler,

@@ -28,8 +28,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from hmf.errors import UsageError
 from hmf.experiments.records import Record, write_record
+from hmf.experiments.trainers import plan_chunks, run_chunk
+from hmf.split import split_for
 
 __all__ = ["run_on_cluster", "remote_job"]
 
@@ -40,13 +44,7 @@ def remote_job(dataset: str, data_dir: str | None, model: str, jobs: list[tuple[
                profile: str, vectorize: bool) -> list[dict[str, Any]]:
     """Runs on a worker: train ``jobs`` (one vectorised group, or runs one at a time) and
     return their records as dicts."""
-    from hmf.experiments.runner import VECTORIZABLE, _split_for, run_group, run_one
-
-    split = _split_for(dataset, data_dir)
-    if vectorize and model in VECTORIZABLE:
-        records = run_group(split, model, jobs, profile=profile)
-    else:
-        records = [run_one(split, model, config, seed, profile=profile) for config, seed in jobs]
+    records = run_chunk(split_for(dataset, data_dir), model, jobs, profile, vectorize)
     return [dataclasses.asdict(r) for r in records]
 
 
@@ -67,17 +65,11 @@ def run_on_cluster(scheduler: str, root: Path, dataset: str, data_dir: str | Non
                    max_members: int | None = None, progress: bool = True) -> list[Path]:
     """Send ``jobs`` (the missing ``(config, seed)`` runs) to the cluster at ``scheduler`` and
     write every returned record under ``root``; returns the written paths."""
-    from tqdm.auto import tqdm
-
-    from hmf.experiments.runner import vectorized_jobs
-
     client = _client(scheduler)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        if vectorize:
-            chunks = vectorized_jobs(model, jobs, parts=n_workers, max_members=max_members)
-        else:
-            chunks = [[job] for job in jobs]
+        chunks = plan_chunks(model, jobs, vectorize=vectorize, parts=n_workers,
+                             max_members=max_members)
         futures = [client.submit(remote_job, dataset, data_dir, model, chunk, profile, vectorize,
                                  pure=False) for chunk in chunks]
         paths = []

@@ -15,6 +15,7 @@ import itertools
 import math
 from typing import Any
 
+from hmf import registry
 from hmf.errors import UsageError
 
 __all__ = ["WEIGHT_DECAYS", "LEARNING_RATES", "grid", "ranking_clusters", "PAPER_USER_CLUSTERS",
@@ -155,7 +156,7 @@ def grid(profile: str, model: str, n_users: int, n_items: int, *, dataset: str) 
     """
     if profile not in _PROFILES:
         raise UsageError(f"unknown profile {profile!r}: expected one of {', '.join(_PROFILES)}")
-    if model in ("ref-mf", "ref-mf-biased"):
+    if model in registry.REFERENCE_MODELS:
         return _reference(profile)
     configs = _PROFILES[profile](model, n_users, n_items, dataset)
     if configs is None:

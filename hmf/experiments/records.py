@@ -22,16 +22,23 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
+import jax
 import pandas as pd
 
 from hmf.errors import UsageError
 
 __all__ = [
     "Record", "config_key", "record_path", "write_record", "read_record", "load_records",
-    "records_frame", "environment", "current_commit", "describe_machine",
+    "records_frame", "environment", "current_commit", "describe_machine", "default_results_dir",
 ]
 
 _VERSIONED = ("hmf-companion", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")
+
+
+def default_results_dir() -> Path:
+    """``$HMF_RESULTS_DIR``, else ``results/`` at the repository root (committed records)."""
+    configured = os.environ.get("HMF_RESULTS_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "results"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,8 +160,6 @@ def current_commit() -> str:
 
 def environment() -> dict[str, Any]:
     """Device, package versions and commit, recorded with every run."""
-    import jax
-
     versions = {}
     for name in _VERSIONED:
         try:

@@ -16,6 +16,9 @@ import itertools
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.multicomp import pairwise_tukeyhsd
+
+from hmf.experiments.records import records_frame
 
 __all__ = ["LOWER_IS_BETTER", "select", "selected_config", "selection_check", "summarize", "tukey_against"]
 
@@ -61,8 +64,6 @@ def tukey_against(selected: pd.DataFrame, metric: str, reference, group: str = "
     ``selected`` holds the selected runs of one data set; Tukey's HSD is computed over all its
     methods together, as in the paper. Methods with fewer than two seeds get ``(nan, False)``.
     """
-    from statsmodels.stats.multicomp import pairwise_tukeyhsd
-
     values = selected[f"test {metric}"].to_numpy(float)
     groups = selected[group].astype(str).to_numpy()
     counts = pd.Series(groups).value_counts()
@@ -82,8 +83,6 @@ def tukey_against(selected: pd.DataFrame, metric: str, reference, group: str = "
 
 def selected_config(records, dataset: str, model: str, metric: str) -> dict | None:
     """The configuration dict :func:`select` picks for (``dataset``, ``model``), or None."""
-    from hmf.experiments.records import records_frame
-
     mine = [r for r in records if r.dataset == dataset and r.model == model]
     if not mine:
         return None
@@ -114,8 +113,6 @@ def selection_check(book_records, other_records, metric: str,
     Means within :data:`TIE` of each other are reported as a tie rather than a win by rounding
     noise.
     """
-    from hmf.experiments.records import records_frame
-
     lower = LOWER_IS_BETTER[metric]
     column = f"validation {metric}"
     book, other = records_frame(book_records), records_frame(other_records)

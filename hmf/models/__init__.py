@@ -24,28 +24,21 @@ from hmf.models.embeddings import (
 )
 from hmf.models.factorization import (
     DIM,
-    MODELS,
     bpr,
     bpr_hmf,
     bpr_mf,
     default_loss,
     dot_score,
     hmf,
-    make_model,
     materialize_params,
     mf,
     squared_error,
 )
 from hmf.models.spec import Batch, ModelSpec, Params, Task
-from hmf.models import neumf, protomf  # modules (factories: neumf.neumf, protomf.protomf)
-
-# The ranking baselines join the one registry that make_model and the runner read (they import
-# factorization's helpers, so they cannot be listed in MODELS where it is defined).
-MODELS.update({"neumf": neumf.neumf, "protomf": protomf.protomf})
+from hmf.models import etree, ihsr, neumf, protomf, reference  # modules, not re-exported names
 
 __all__ = [
     "DIM",
-    "MODELS",
     "Batch",
     "Embedding",
     "FlatEmbedding",
@@ -67,11 +60,13 @@ __all__ = [
     "init_hierarchical",
     "level_embeddings",
     "lookup",
-    "make_model",
     "materialize",
     "materialize_params",
     "mf",
+    "etree",
+    "ihsr",
     "neumf",
     "protomf",
+    "reference",
     "squared_error",
 ]

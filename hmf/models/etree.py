@@ -66,25 +66,23 @@ from typing import TYPE_CHECKING
 import jax.numpy as jnp
 import numpy as np
 
+from hmf import checks
 from hmf.errors import UsageError
-from hmf.models.ihsr import (
+from hmf.fitting import EarlyStopping, FitResult
+from hmf.models.numpy_base import (
     DIM,
     PATIENCE,
-    _check_int,
-    _check_number,
-    _check_split,
-    _columns,
-    _EarlyStopping,
-    _fit_result,
-    _no_init,
-    _rmse,
-    _sparse,
+    check_split,
+    columns,
+    fit_result,
+    not_trainable,
+    rmse,
+    sparse,
 )
 from hmf.models.spec import ModelSpec
 
 if TYPE_CHECKING:
     from hmf.split import Split
-    from hmf.train import FitResult
 
 __all__ = ["ETA", "MAX_ITER", "RATING_RANGE", "fit_etree", "predict", "spec"]
 
@@ -101,8 +99,8 @@ class _Data:
     def __init__(self, users, items, ratings, shape):
         self.users, self.items, self.ratings = users, items, ratings
         self.shape = shape
-        self.X = _sparse(users, items, ratings, shape)
-        self.W = _sparse(users, items, np.ones_like(ratings), shape)
+        self.X = sparse(users, items, ratings, shape)
+        self.W = sparse(users, items, np.ones_like(ratings), shape)
         self.XT, self.WT = self.X.T.tocsr(), self.W.T.tocsr()
         self.user_seen = np.bincount(users, minlength=shape[0]) > 0
         self.item_seen = np.bincount(items, minlength=shape[1]) > 0
@@ -256,7 +254,7 @@ def _score(params, users, items):
 
 def spec(**config) -> ModelSpec:
     """The :class:`ModelSpec` that :mod:`hmf.metrics` uses to evaluate eTREE parameters."""
-    return ModelSpec(name="etree", task="rating", init=_no_init, score=_score, config=config)
+    return ModelSpec(name="etree", task="rating", init=not_trainable, score=_score, config=config)
 
 
 def _nmf_init(data: _Data, val, R: int, lam: float, rng, max_iter: int, patience: int,
@@ -269,7 +267,7 @@ def _nmf_init(data: _Data, val, R: int, lam: float, rng, max_iter: int, patience
     B /= np.sqrt(np.sum(B * B, axis=0))
     U, V = np.zeros_like(A), np.zeros_like(B)
     ones = np.ones(n_items)
-    stopper = _EarlyStopping(patience)
+    stopper = EarlyStopping(patience)
     vu, vi, vr = val
     cost_old = 0.0
     for it in range(1, max_iter + 1):
@@ -281,18 +279,18 @@ def _nmf_init(data: _Data, val, R: int, lam: float, rng, max_iter: int, patience
         _admm(G, np.asarray(data.XT @ A), B, V, rho, None, None, ADMM_ITER)
         err = data.ratings - _observed_products(data, A, B)
         cost = 0.5 * float(err @ err) + 0.5 * lam * float(np.sum(A * A) + np.sum(B * B))
-        val_rmse = _rmse(_predict_rows(A, B, ones, vu, vi, *rating_range), vr)
+        val_rmse = rmse(_predict_rows(A, B, ones, vu, vi, *rating_range), vr)
         stop = stopper.update(it, val_rmse, lambda: (A.copy(), B.copy()))
         diff = abs(cost - cost_old) / cost if cost > 0 else 0.0
         cost_old = cost
         if stop or not diff > COST_TOL:
             break
-    if stopper.best_state is None:  # NMF failed (NaN): the demo's random start
+    if not stopper.best_epoch:  # NMF failed (NaN): the demo's random start
         A = rng.uniform(size=(n_users, R))
         B = rng.uniform(size=(n_items, R))
         return A / np.sqrt(np.sum(A * A, 0)), B / np.sqrt(np.sum(B * B, 0)), 0
-    A, B = stopper.best_state
-    return A, B, stopper.best_iter
+    A, B = stopper.snapshot
+    return A, B, stopper.best_epoch
 
 
 # The NMF start depends on the data, λ, the seed and the early-stopping settings only - not on
@@ -338,7 +336,7 @@ def _check_levels(item_levels, n_items: int, dataset: str) -> tuple[int, ...]:
                          f"got {item_levels!r}")
     levels, below, what = [], n_items, f"the number of items of {dataset!r}"
     for k in item_levels:
-        k = _check_int(k, "item_levels", low=1, high=below, high_what=what)
+        k = checks.integer(k, "item_levels", low=1, high=below, what=what)
         levels.append(k)
         below, what = k, "the number of clusters of the level below"
     return tuple(levels)
@@ -366,35 +364,35 @@ def fit_etree(
     ``item_levels`` are the cluster counts from the items upwards (paper Table 2: ``(10,)``,
     ``(25, 5)``, ``(50, 10, 3)``; each at most the level below). ``lam`` (λ, on ``A``), ``mu``
     (μ, tree) and ``eta`` (η, unit-norm tie) are Eq. 8's weights. Returns
-    :class:`hmf.train.FitResult` whose ``params`` are ``{"A", "B": (B1, B2, …), "D",
+    :class:`hmf.fitting.FitResult` whose ``params`` are ``{"A", "B": (B1, B2, …), "D",
     "parents": (S1, …) as parent-index arrays, "rating_range"}`` of the best iteration;
     ``history`` has one row per outer iteration (the NMF initialisation is counted in
     ``train_seconds``, not in the history). The same ``seed`` gives the same numbers; the NMF
     start is computed once per (data, ``lam``, ``seed``, settings) in a process and reused by
     later runs that differ only in ``mu``, ``eta`` or the tree, with its original time counted.
     """
-    lam = _check_number(lam, "lam", low=0.0)
-    mu = _check_number(mu, "mu", low=0.0)
-    eta = _check_number(eta, "eta", low=0.0)
-    _check_int(seed, "seed", low=0)
-    max_iter = _check_int(max_iter, "max_iter", low=1)
-    patience = _check_int(patience, "patience", low=1)
-    dim = _check_int(dim, "dim", low=1)
-    admm_iter = _check_int(admm_iter, "admm_iter", low=1)
-    tree_iter = _check_int(tree_iter, "tree_iter", low=1)
-    init_iter = _check_int(init_iter, "init_iter", low=1)
+    lam = checks.number(lam, "lam", low=0.0)
+    mu = checks.number(mu, "mu", low=0.0)
+    eta = checks.number(eta, "eta", low=0.0)
+    checks.integer(seed, "seed", low=0)
+    max_iter = checks.integer(max_iter, "max_iter", low=1)
+    patience = checks.integer(patience, "patience", low=1)
+    dim = checks.integer(dim, "dim", low=1)
+    admm_iter = checks.integer(admm_iter, "admm_iter", low=1)
+    tree_iter = checks.integer(tree_iter, "tree_iter", low=1)
+    init_iter = checks.integer(init_iter, "init_iter", low=1)
     if (not isinstance(rating_range, Sequence) or len(rating_range) != 2
             or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in rating_range)
             or not rating_range[0] < rating_range[1]):
         raise UsageError(f"rating_range must be (low, high) with low < high, got "
                          f"{rating_range!r}")
     levels = _check_levels(item_levels, split.n_items, split.dataset)
-    _check_split(split)
+    check_split(split)
 
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    data = _Data(*_columns(split.train), (split.n_users, split.n_items))
-    val = _columns(split.validation)
+    data = _Data(*columns(split.train), (split.n_users, split.n_items))
+    val = columns(split.validation)
     low, high = float(rating_range[0]), float(rating_range[1])
     t0 = time.perf_counter()
     A, B1, init_best, init_seconds = _cached_nmf_init(data, val, dim, lam, seed, rng, init_iter,
@@ -414,7 +412,7 @@ def fit_etree(
           "U": np.zeros_like(A), "V": np.zeros_like(B1)}
 
     vu, vi, vr = val
-    stopper = _EarlyStopping(patience)
+    stopper = EarlyStopping(patience)
     rows, cost_old = [], 0.0
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
@@ -423,7 +421,7 @@ def fit_etree(
         _update_Z1_D(data, st)
         _update_tree(st, mu, eta, tree_iter)
         cost = _cost(data, st, lam, mu, eta)
-        val_rmse = _rmse(_predict_rows(st["A"], st["B"][0], st["D"], vu, vi, low, high), vr)
+        val_rmse = rmse(_predict_rows(st["A"], st["B"][0], st["D"], vu, vi, low, high), vr)
         row = {"epoch": it, "train_loss": cost / data.ratings.size, "validation_rmse": val_rmse,
                "seconds": time.perf_counter() - t0}
         rows.append(row)
@@ -434,12 +432,12 @@ def fit_etree(
         cost_old = cost
         if stop or not diff > COST_TOL:
             break
-    best = stopper.best_state or _params(st, low, high)
+    best = stopper.best(_params(st, low, high))
     config = {"item_levels": levels, "lam": lam, "mu": mu, "eta": eta, "dim": dim, "seed": seed,
               "max_iter": max_iter, "patience": patience, "admm_iter": admm_iter,
               "tree_iter": tree_iter, "init_iter": init_iter, "init_best_iter": init_best,
               "rating_range": (low, high)}
-    return _fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)
+    return fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)
 
 
 def _params(st: dict, low: float, high: float) -> dict:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from hmf.errors import UsageError
+from hmf import checks
 from hmf.models import embeddings as E
 from hmf.models.spec import Batch, ModelSpec, Params
 
@@ -31,8 +31,6 @@ __all__ = [
     "hmf",
     "bpr_mf",
     "bpr_hmf",
-    "MODELS",
-    "make_model",
 ]
 
 DIM = 20  # paper Table 2: embedding size d = 20 for every model
@@ -89,25 +87,9 @@ def _init_hmf(
     }
 
 
-def _levels(clusters: int | Sequence[int], name: str) -> tuple[int, ...]:
-    sizes = (clusters,) if isinstance(clusters, int) else tuple(clusters)
-    if not sizes:
-        raise UsageError(f"{name} must name at least one level, got an empty sequence")
-    for m in sizes:
-        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise UsageError(f"{name} must be positive integers, got {clusters!r}")
-    return sizes
-
-
-def _check_dim(dim: int) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise UsageError(f"dim must be a positive integer, got {dim!r}")
-    return dim
-
-
 def mf(*, dim: int = DIM) -> ModelSpec:
     """Vanilla MF for rating prediction (Eq. 1)."""
-    dim = _check_dim(dim)
+    dim = checks.integer(dim, "dim", low=1)
     return ModelSpec(
         name="mf",
         task="rating",
@@ -128,11 +110,10 @@ def hmf(
 
     ``user_clusters`` / ``item_clusters``: ``m_1`` (depth one) or ``(m_1, …, m_p)``.
     """
-    dim = _check_dim(dim)
-    uc = _levels(user_clusters, "user_clusters")
-    ic = _levels(item_clusters, "item_clusters")
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
-        raise UsageError(f"temperature must be a positive number, got {temperature!r}")
+    dim = checks.integer(dim, "dim", low=1)
+    uc = checks.levels(user_clusters, "user_clusters")
+    ic = checks.levels(item_clusters, "item_clusters")
+    checks.number(temperature, "temperature", low=0.0, strict=True)
     return ModelSpec(
         name="hmf",
         task="rating",
@@ -165,16 +146,3 @@ def bpr_hmf(
     return ModelSpec(name="bpr-hmf", task="ranking", init=spec.init, score=spec.score,
                      prepare=spec.prepare, config=spec.config)
 
-
-MODELS = {"mf": mf, "hmf": hmf, "bpr-mf": bpr_mf, "bpr-hmf": bpr_hmf}
-
-
-def make_model(name: str, **config) -> ModelSpec:
-    """A spec by name (``mf``, ``hmf``, ``bpr-mf``, ``bpr-hmf``); ``config`` goes to its factory."""
-    try:
-        factory = MODELS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown model {name!r}: expected one of {', '.join(MODELS)}"
-        ) from None
-    return factory(**config)

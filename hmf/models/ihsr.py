@@ -62,116 +62,28 @@ from typing import TYPE_CHECKING
 
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
-from hmf import metrics as M
-from hmf.errors import UsageError
+from hmf import checks
+from hmf.fitting import EarlyStopping, FitResult
+from hmf.models.numpy_base import (
+    DIM,
+    PATIENCE,
+    check_split,
+    columns,
+    fit_result,
+    not_trainable,
+    rmse,
+    sparse,
+)
 from hmf.models.spec import ModelSpec
 
 if TYPE_CHECKING:
     from hmf.split import Split
-    from hmf.train import FitResult
 
 __all__ = ["MAX_ITER", "PATIENCE", "DIM", "fit_ihsr", "predict", "objective", "spec"]
 
 MAX_ITER = 64  # paper Table 2
-PATIENCE = 5  # paper Section 4.3
-DIM = 20  # paper Table 2
-
-
-# --------------------------------------------------------------------------------------------
-# helpers shared with hmf.models.etree (NumPy baselines)
-
-
-def _check_number(value, name: str, *, low: float = 0.0, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise UsageError(f"{name} must be a finite number, got {value!r}")
-    if not math.isfinite(value):
-        raise UsageError(f"{name} must be a finite number, got {value!r}")
-    if value < low or (strict and value == low):
-        raise UsageError(f"{name} must be {'>' if strict else '>='} {low}, got {value!r}")
-    return float(value)
-
-
-def _check_int(value, name: str, *, low: int = 1, high: int | None = None,
-               high_what: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise UsageError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise UsageError(f"{name} must be >= {low}, got {value!r}")
-    if high is not None and value > high:
-        raise UsageError(f"{name} must be <= {high} ({high_what}), got {value!r}")
-    return int(value)
-
-
-def _check_split(split: Split) -> None:
-    if len(split.train) == 0 or len(split.validation) == 0:
-        raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
-    if split.implicit:
-        raise UsageError(
-            f"{split.dataset!r} is implicit feedback; IHSR and eTREE are rating-prediction "
-            "baselines and need explicit ratings"
-        )
-
-
-def _columns(frame: pd.DataFrame):
-    return (frame["user"].to_numpy(np.int64), frame["item"].to_numpy(np.int64),
-            frame["rating"].to_numpy(np.float64))
-
-
-def _sparse(users, items, values, shape) -> sp.csr_matrix:
-    """CSR matrix with one entry per (user, item); duplicates are summed (the splits have
-    none)."""
-    return sp.csr_matrix((values, (users, items)), shape=shape)
-
-
-def _rmse(prediction: np.ndarray, target: np.ndarray) -> float:
-    """Validation RMSE through the project's one definition (:func:`hmf.metrics.rmse`)."""
-    return float(M.rmse(jnp.asarray(prediction), jnp.asarray(target)))
-
-
-class _EarlyStopping:
-    """Best-so-far bookkeeping for 'stop after ``patience`` iterations without improvement'.
-
-    A NaN never improves; the state of the best iteration is kept through ``snapshot``.
-    """
-
-    def __init__(self, patience: int):
-        self.patience = patience
-        self.best_value = math.inf
-        self.best_iter = 0
-        self.best_state = None
-        self.waited = 0
-
-    def update(self, iteration: int, value: float, snapshot) -> bool:
-        """Record ``value``; return True when training should stop."""
-        if not math.isnan(value) and (self.best_state is None or value < self.best_value):
-            self.best_value, self.best_iter, self.best_state = value, iteration, snapshot()
-            self.waited = 0
-            return False
-        self.waited += 1
-        return self.waited >= self.patience
-
-
-def _no_init(key, n_users, n_items):  # pragma: no cover - guard only
-    raise UsageError("NumPy baselines are trained by their own fit_* function, not hmf.train.fit")
-
-
-def _fit_result(spec: ModelSpec, params, rows: list[dict], stopper: _EarlyStopping,
-                seconds: float) -> FitResult:
-    from hmf.train import FitResult  # the trainer's record, so the runner treats us alike
-
-    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "validation_rmse", "seconds"])
-    if stopper.best_state is None:  # every iteration NaN: the last state, flagged by its RMSE
-        best_epoch = len(rows)
-        validation = {"rmse": float(rows[-1]["validation_rmse"])}
-    else:
-        best_epoch = stopper.best_iter
-        validation = {"rmse": float(stopper.best_value)}
-    return FitResult(spec=spec, params=params, history=history, best_epoch=best_epoch,
-                     epochs=len(rows), train_seconds=seconds, validation=validation,
-                     metric="rmse")
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,9 +124,9 @@ class _Observed:
         self.pair_users, self.pair_items = uniq // shape[1], uniq % shape[1]
         self.counts = counts.astype(np.float64)
         sums = np.bincount(inverse, weights=ratings, minlength=len(uniq))
-        self.X = _sparse(self.pair_users, self.pair_items, sums, shape)
+        self.X = sparse(self.pair_users, self.pair_items, sums, shape)
         # same sparsity pattern and order as X: fill predictions into .data directly
-        pattern = _sparse(self.pair_users, self.pair_items,
+        pattern = sparse(self.pair_users, self.pair_items,
                           np.arange(1, len(uniq) + 1, dtype=np.float64), shape)
         self._pattern = pattern
         self._order = pattern.data.astype(np.int64) - 1
@@ -311,15 +223,6 @@ def _pretrain(obs: _Observed, dim: int, user_clusters, item_clusters, lam, iters
     return users, items  # items[0] = V1, items[-1] = Vq
 
 
-def _as_levels(value, name: str, high: int, what: str) -> tuple[int, ...]:
-    levels = (value,) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
-        else value
-    if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence):
-        raise UsageError(f"{name} must be a positive integer or a sequence of them, "
-                         f"got {value!r}")
-    return tuple(_check_int(v, name, low=1, high=high, high_what=what) for v in levels)
-
-
 def predict(params: dict, users, items) -> np.ndarray:
     """Predicted ratings ``(U1…Up)[users] · (Vq…V1)[:, items]`` (NumPy; any broadcastable index
     arrays)."""
@@ -344,12 +247,12 @@ def _score(params, users, items):
 
 def spec(**config) -> ModelSpec:
     """The :class:`ModelSpec` that :mod:`hmf.metrics` uses to evaluate IHSR parameters."""
-    return ModelSpec(name="ihsr", task="rating", init=_no_init, score=_score, config=config)
+    return ModelSpec(name="ihsr", task="rating", init=not_trainable, score=_score, config=config)
 
 
 def objective(split: Split, params: dict, lam: float) -> float:
     """IHSR's training objective of ``params`` on ``split.train`` (sum, not mean)."""
-    obs = _Observed(*_columns(split.train), (split.n_users, split.n_items))
+    obs = _Observed(*columns(split.train), (split.n_users, split.n_items))
     return _objective(obs, list(params["users"]), list(params["items"]), lam)
 
 
@@ -371,37 +274,37 @@ def fit_ihsr(
     ``user_clusters`` (``m1``, or ``(m1, m2, …)`` for a deeper user hierarchy) and
     ``item_clusters`` (``n1``, …) follow paper Table 2; ints give the paper's depth one.
     ``pretrain_iter`` (default ``max_iter``) is the number of multiplicative iterations of each
-    pretraining (W)NMF. Returns :class:`hmf.train.FitResult` whose ``params`` are
+    pretraining (W)NMF. Returns :class:`hmf.fitting.FitResult` whose ``params`` are
     ``{"users": (U1, …, Up), "items": (V1, …, Vq)}`` (NumPy, float64) of the best iteration;
     ``history`` has one row per fine-tuning iteration. The same ``seed`` gives the same numbers.
     """
-    lam = _check_number(lam, "lam", low=0.0)
-    _check_int(seed, "seed", low=0)
-    max_iter = _check_int(max_iter, "max_iter", low=1)
-    patience = _check_int(patience, "patience", low=1)
-    dim = _check_int(dim, "dim", low=1)
-    pretrain_iter = max_iter if pretrain_iter is None else _check_int(
+    lam = checks.number(lam, "lam", low=0.0)
+    checks.integer(seed, "seed", low=0)
+    max_iter = checks.integer(max_iter, "max_iter", low=1)
+    patience = checks.integer(patience, "patience", low=1)
+    dim = checks.integer(dim, "dim", low=1)
+    pretrain_iter = max_iter if pretrain_iter is None else checks.integer(
         pretrain_iter, "pretrain_iter", low=0)
-    m = _as_levels(user_clusters, "user_clusters", split.n_users,
-                   f"the number of users of {split.dataset!r}")
-    n = _as_levels(item_clusters, "item_clusters", split.n_items,
-                   f"the number of items of {split.dataset!r}")
-    _check_split(split)
+    m = checks.levels(user_clusters, "user_clusters", high=split.n_users,
+                      what=f"the number of users of {split.dataset!r}")
+    n = checks.levels(item_clusters, "item_clusters", high=split.n_items,
+                      what=f"the number of items of {split.dataset!r}")
+    check_split(split)
 
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    obs = _Observed(*_columns(split.train), (split.n_users, split.n_items))
-    vu, vi, vr = _columns(split.validation)
+    obs = _Observed(*columns(split.train), (split.n_users, split.n_items))
+    vu, vi, vr = columns(split.validation)
     Us, Vs = _pretrain(obs, dim, m, n, lam, pretrain_iter, rng)
 
-    stopper = _EarlyStopping(patience)
+    stopper = EarlyStopping(patience)
     rows = []
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()
         _sweep(obs, Us, Vs, lam)
         loss = _objective(obs, Us, Vs, lam) / obs.ratings.size
         params = {"users": tuple(Us), "items": tuple(Vs)}
-        val = _rmse(predict(params, vu, vi), vr)
+        val = rmse(predict(params, vu, vi), vr)
         row = {"epoch": it, "train_loss": loss, "validation_rmse": val,
                "seconds": time.perf_counter() - t0}
         rows.append(row)
@@ -410,7 +313,7 @@ def fit_ihsr(
         if stopper.update(it, val, lambda: {"users": tuple(f.copy() for f in Us),
                                             "items": tuple(f.copy() for f in Vs)}):
             break
-    best = stopper.best_state or {"users": tuple(Us), "items": tuple(Vs)}
+    best = stopper.best({"users": tuple(Us), "items": tuple(Vs)})
     config = {"lam": lam, "user_clusters": m, "item_clusters": n, "dim": dim, "seed": seed,
               "max_iter": max_iter, "patience": patience, "pretrain_iter": pretrain_iter}
-    return _fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)
+    return fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)

@@ -28,7 +28,6 @@ on the same split and scored by the same RMSE on the same test rows.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from typing import TYPE_CHECKING
@@ -37,21 +36,20 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from hmf import metrics
+from hmf import checks, metrics
 from hmf.errors import UsageError
+from hmf.fitting import EarlyStopping, FitResult
 from hmf.models.spec import ModelSpec, Params
-from hmf.train import FitResult
 
 if TYPE_CHECKING:
     from hmf.split import Split
 
-__all__ = ["K", "LEARNING_RATE", "LAMBDA_REG", "MODELS", "reference_spec", "reference_score",
-           "fit_reference", "run_reference"]
+__all__ = ["K", "LEARNING_RATE", "LAMBDA_REG", "reference_spec", "reference_score",
+           "fit_reference"]
 
 K = 20  # paper Table 2: d = 20
 LEARNING_RATE = 0.01  # Cornac MF default
 LAMBDA_REG = 0.02  # Cornac MF default (its docstring says 0.001; the code's default is 0.02)
-MODELS = {"ref-mf-biased": True, "ref-mf": False}  # model name -> use_bias
 
 
 def reference_score(params: Params, users, items):
@@ -64,21 +62,11 @@ def _not_trainable(key, n_users, n_items):
     raise UsageError("the reference models are trained by Cornac: use fit_reference()")
 
 
-def reference_spec(name: str) -> ModelSpec:
-    """The (evaluation-only) spec of ``ref-mf-biased`` or ``ref-mf``."""
-    if name not in MODELS:
-        raise UsageError(f"unknown reference model {name!r}: expected one of {', '.join(MODELS)}")
-    return ModelSpec(name=name, task="rating", init=_not_trainable, score=reference_score,
-                     config={"library": "cornac", "use_bias": MODELS[name], "k": K})
-
-
-def _check(value, name: str, *, integer=False, low=0.0, strict=True):
-    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or not math.isfinite(value) or value < low or (
-            strict and value == low):
-        kind = "an integer" if integer else "a number"
-        raise UsageError(f"{name} must be {kind} {'>' if strict else '>='} {low}, got {value!r}")
-    return value
+def reference_spec(biased: bool) -> ModelSpec:
+    """The (evaluation-only) spec of ``ref-mf-biased`` (``biased``) or ``ref-mf``."""
+    return ModelSpec(name="ref-mf-biased" if biased else "ref-mf", task="rating",
+                     init=_not_trainable, score=reference_score,
+                     config={"library": "cornac", "use_bias": bool(biased), "k": K})
 
 
 def _params(model, uid: np.ndarray, iid: np.ndarray, n_users: int, n_items: int,
@@ -113,7 +101,7 @@ def fit_reference(
 ) -> FitResult:
     """Train Cornac's MF on ``split.train``, one epoch at a time, stopping on validation RMSE.
 
-    Returns :class:`hmf.train.FitResult`; ``params`` (best epoch) evaluate with
+    Returns :class:`hmf.fitting.FitResult`; ``params`` (best epoch) evaluate with
     :func:`reference_score`; ``history`` has ``epoch``, ``train_loss`` (mean squared error of
     the training rows after the epoch, without the L2 term), ``validation_rmse``, ``seconds``.
     """
@@ -122,20 +110,19 @@ def fit_reference(
         from cornac.models import MF
     except ImportError as exc:  # pragma: no cover - cornac is a dependency
         raise UsageError(f"the reference models need Cornac (pip install cornac): {exc}") from None
-    _check(lr, "lr")
-    _check(lambda_reg, "lambda_reg", strict=False)
-    _check(k, "k", integer=True, low=1, strict=False)
-    _check(seed, "seed", integer=True, strict=False)
-    _check(max_epochs, "max_epochs", integer=True, low=1, strict=False)
-    _check(patience, "patience", integer=True, low=1, strict=False)
+    checks.number(lr, "lr", low=0.0, strict=True)
+    checks.number(lambda_reg, "lambda_reg", low=0.0)
+    checks.integer(k, "k", low=1)
+    checks.integer(seed, "seed", low=0)
+    checks.integer(max_epochs, "max_epochs", low=1)
+    checks.integer(patience, "patience", low=1)
     if split.implicit:
         raise UsageError(f"{split.dataset!r} is implicit feedback: the reference models are "
                          "rating models (use a rating split, e.g. ml-100k or ciao)")
     if len(split.train) == 0 or len(split.validation) == 0:
         raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
 
-    name = "ref-mf-biased" if biased else "ref-mf"
-    spec = reference_spec(name)
+    spec = reference_spec(biased)
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(split.train))
@@ -153,9 +140,7 @@ def fit_reference(
         raise RuntimeError("unexpected Cornac id map: indices are not 0..n-1 in insertion order")
     train_eval = (jnp.asarray(tu), jnp.asarray(ti), jnp.asarray(tr.astype(np.float32)))
 
-    state = None
-    best_value, best_epoch, best_params = math.inf, 0, None
-    rows, waited = [], 0
+    state, stopper, rows = None, EarlyStopping(patience), []
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         model = MF(k=k, max_iter=1, learning_rate=lr, lambda_reg=lambda_reg, use_bias=biased,
@@ -172,35 +157,10 @@ def fit_reference(
         rows.append(row)
         if callback is not None:
             callback(row)
-        if value < best_value:  # NaN never improves
-            best_value, best_epoch, best_params = value, epoch, params
-            waited = 0
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    if best_params is None:  # every epoch NaN: the last state, flagged by its metric
-        best_epoch, best_params, best_value = len(rows), params, value
-    return FitResult(spec=spec, params=best_params, history=pd.DataFrame(rows),
-                     best_epoch=best_epoch, epochs=len(rows),
+        if stopper.update(epoch, value, lambda: params):
+            break
+    return FitResult(spec=spec, params=stopper.best(params), history=pd.DataFrame(rows),
+                     best_epoch=stopper.best_epoch or len(rows), epochs=len(rows),
                      train_seconds=time.perf_counter() - start,
-                     validation={"rmse": best_value}, metric="rmse")
-
-
-def run_reference(model: str, split: Split, config: dict, seed: int, max_epochs: int,
-                  patience: int):
-    """The runner's trainer for ``ref-mf-biased`` / ``ref-mf``: config keys ``sgd_lr`` and
-    ``sgd_reg`` (Cornac's ``learning_rate`` and ``lambda_reg``; defaults are Cornac's)."""
-    from hmf.experiments.runner import outcome
-
-    if model not in MODELS:
-        raise UsageError(f"unknown reference model {model!r}: expected one of {', '.join(MODELS)}")
-    unknown = set(config) - {"sgd_lr", "sgd_reg"}
-    if unknown:
-        raise UsageError(f"configuration {config} does not fit model {model!r}: it takes "
-                         f"sgd_lr and sgd_reg, not {', '.join(sorted(unknown))}")
-    result = fit_reference(split, biased=MODELS[model],
-                           lr=config.get("sgd_lr", LEARNING_RATE),
-                           lambda_reg=config.get("sgd_reg", LAMBDA_REG),
-                           seed=seed, max_epochs=max_epochs, patience=patience)
-    return outcome(result, split, seed)
+                     validation={"rmse": stopper.best_value if stopper.best_epoch else value},
+                     metric="rmse")

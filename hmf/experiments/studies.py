@@ -1,0 +1,113 @@
+"""Studies: which configurations a chapter needs (Table 3's grids, Table 6's depths), sweeping
+them for a command, or collecting their records for a chapter (training what is missing only
+where the profile says so)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from hmf import registry
+from hmf.data import DataError
+from hmf.errors import UsageError
+from hmf.experiments.execution import sweep
+from hmf.experiments.grids import depth_grid, grid
+from hmf.experiments.records import STUDIES, config_key, default_results_dir, load_records
+from hmf.experiments.selection import selected_config
+from hmf.profiles import current_profile, get_profile
+from hmf.split import split_for
+
+__all__ = ["study_configs", "run_plan", "ensure_records", "run_missing_default"]
+
+
+def study_configs(study: str, profile: str, dataset: str, model: str, split,
+                  root: Path) -> list[dict] | None:
+    """The configurations a study runs: ``accuracy`` = the profile's grid (Table 3); ``depth`` =
+    the depth grid of Table 6 built on the accuracy records' depth-one selection (None while
+    those records do not exist)."""
+    if study not in STUDIES:
+        raise UsageError(f"unknown study {study!r}: expected one of {', '.join(STUDIES)}")
+    entry = registry.get(model)
+    configs = grid(profile, model, split.n_users, split.n_items, dataset=dataset)
+    if study == "accuracy":
+        return configs
+    keys = {config_key(c) for c in configs}
+    base_records = [r for r in load_records(root, profile, dataset, model) if r.key in keys]
+    metric = "hit_ratio@10" if entry.task == "ranking" else "rmse"
+    base = selected_config(base_records, dataset, model, metric)
+    return None if base is None else depth_grid(profile, model, base, dataset=dataset)
+
+
+def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
+             root: Path | None = None, data_dir: str | None = None, workers: int | None = None,
+             progress: bool = True, study: str = "accuracy", vectorize: bool = False,
+             scheduler: str | None = None, max_members: int | None = None,
+             seeds: Iterable[int] | None = None) -> list[Path]:
+    """Sweep a study's configurations and the profile's seeds for every (data set, model)
+    (``vectorize`` / ``scheduler`` / ``max_members``: see :func:`sweep`). ``seeds``: a subset
+    of the profile's seeds (a benchmark timing part of a sweep); every seed by default."""
+    prof = get_profile(profile)
+    seeds = prof.seeds if seeds is None else list(seeds)
+    if not seeds or not set(seeds) <= set(prof.seeds):
+        raise UsageError(f"seeds {seeds}: expected a non-empty subset of the {profile} "
+                         f"profile's seeds {list(prof.seeds)}")
+    root = Path(root or default_results_dir())
+    paths: list[Path] = []
+    for dataset in datasets:
+        split = split_for(dataset, data_dir)
+        for model in models:
+            configs = study_configs(study, profile, dataset, model, split, root)
+            if configs is None:
+                raise UsageError(f"the {study} study of {model} on {dataset} needs its accuracy "
+                                 f"records first: hmf sweep --profile {profile} --dataset "
+                                 f"{dataset} --model {model}")
+            paths += sweep(dataset, model, configs, seeds, profile=profile, root=root,
+                           data_dir=data_dir, workers=workers, progress=progress,
+                           vectorize=vectorize, scheduler=scheduler, max_members=max_members)
+    return paths
+
+
+def run_missing_default(profile: str) -> bool:
+    """Whether chapters train what has no record: ``$HMF_RUN_MISSING`` (1/0), else only under
+    ``smoke`` - the ``book`` and ``paper`` records come from ``hmf sweep`` (hours, resumable),
+    so that building the book stays a matter of minutes."""
+    flag = os.environ.get("HMF_RUN_MISSING")
+    if flag is not None:
+        return flag.strip().lower() in ("1", "true", "yes")
+    return profile == "smoke"
+
+
+def ensure_records(datasets: Iterable[str], models: Iterable[str], profile: str | None = None, *,
+                   root: Path | None = None, data_dir: str | None = None,
+                   workers: int | None = None, progress: bool = True,
+                   run_missing: bool | None = None, study: str = "accuracy"):
+    """Records of a study's configurations for every (data set, model), training what is
+    missing when ``run_missing`` (default: :func:`run_missing_default`).
+
+    Only records of the study's configurations are returned, so one study's runs never leak
+    into another's table. Returns ``(records, missing)`` with ``{dataset: reason}`` for data
+    sets not available here (skipped, not an error, so a chapter still builds).
+    """
+    prof = get_profile(profile) if profile else current_profile()
+    root = Path(root or default_results_dir())
+    if run_missing is None:
+        run_missing = run_missing_default(prof.name)
+    records, missing = [], {}
+    for dataset in datasets:
+        try:
+            split = split_for(dataset, data_dir)
+        except DataError as exc:
+            missing[dataset] = " ".join(str(exc).split())
+            continue
+        for model in models:
+            if study == "depth" and run_missing:  # the depth grid builds on accuracy records
+                ensure_records([dataset], [model], prof.name, root=root, data_dir=data_dir,
+                               workers=workers, progress=progress, run_missing=True)
+            configs = study_configs(study, prof.name, dataset, model, split, root) or []
+            if run_missing and configs:
+                sweep(dataset, model, configs, prof.seeds, profile=prof.name, root=root,
+                      data_dir=data_dir, workers=workers, progress=progress)
+            keys = {config_key(c) for c in configs}
+            records += [r for r in load_records(root, prof.name, dataset, model) if r.key in keys]
+    return records, missing
