@@ -25,11 +25,12 @@ BOOK_FLAGS ?=
 STRICT_FLAGS := --all -W -n --keep-going
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 
-.PHONY: help venv data mathjax book book-strict results check-site test clean
+.PHONY: help venv data mathjax book book-strict results check-site lint test clean
 
 help:
 	@echo "make book         build the book into _build/html (sets up .venv, data, MathJax)"
-	@echo "make test         run tests and notebooks with HMF_PROFILE=smoke"
+	@echo "make test         lint (ruff), then run tests and notebooks with HMF_PROFILE=smoke"
+	@echo "make lint         ruff check and ruff format --check (fix: ruff check --fix, ruff format)"
 	@echo "make book-strict  build as CI does: $(STRICT_FLAGS)"
 	@echo "make results      recompute the book profile's result records (hours; resumable)"
 	@echo "make check-site   open the built book in headless Chromium; fail on console errors,"
@@ -74,7 +75,13 @@ results: $(STAMP)
 check-site: $(STAMP)
 	$(BIN)/python scripts/check_site.py
 
-test: $(STAMP)
+LINTED := hmf tests benchmarks scripts notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+test: $(STAMP) lint
 	HMF_PROFILE=smoke $(BIN)/python -m pytest
 
 clean:

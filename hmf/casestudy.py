@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.cluster.hierarchy import leaves_list, linkage
 
 from hmf import interpret
 from hmf.models import embeddings as E
@@ -89,8 +90,6 @@ def gender_contrast(params, users: pd.DataFrame, split: Split, k: int = 9, top: 
 def affinity_order(aff: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Row and column orders that bring similar clusters together (average-linkage clustering
     on correlation distance), so the block structure of the affinity matrix is visible."""
-    from scipy.cluster.hierarchy import leaves_list, linkage
-
     values = aff.to_numpy()
     rows = leaves_list(linkage(values, "average", metric="correlation"))
     cols = leaves_list(linkage(values.T, "average", metric="correlation"))

@@ -12,7 +12,7 @@ from numbers import Integral, Real
 
 from hmf.errors import UsageError
 
-__all__ = ["number", "integer", "levels"]
+__all__ = ["number", "integer", "levels", "lookup"]
 
 
 def _bounds(value, name: str, low, strict: bool, high, what: str) -> None:
@@ -33,10 +33,20 @@ def number(value, name: str, *, low=None, strict: bool = False, high=None) -> fl
 
 def integer(value, name: str, *, low=None, high=None, what: str = "") -> int:
     """An integer within ``[low, high]``; ``what`` says what ``high`` is."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise UsageError(f"{name} must be an integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, Integral) or (low == 1 and value < 1):
+        kind = "a positive integer" if low == 1 else "an integer"
+        raise UsageError(f"{name} must be {kind}, got {value!r}")
     _bounds(value, name, low, False, high, what)
     return int(value)
+
+
+def lookup(table, name, what: str, hint: str = ""):
+    """``table[name]``; an unknown name is an error that lists the known ones."""
+    try:
+        return table[name]
+    except KeyError:
+        raise UsageError(f"unknown {what} {name!r}: expected one of {', '.join(table)}"
+                         + (f" ({hint})" if hint else "")) from None
 
 
 def levels(value, name: str, *, high=None, what: str = "") -> tuple[int, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from hmf.errors import UsageError
+from hmf import checks
 
 __all__ = ["Profile", "PROFILES", "get_profile", "current_profile"]
 
@@ -27,6 +27,9 @@ class Profile:
     seeds: tuple[int, ...]  # paper: five seeds
 
 
+# Paper Table 2 and Section 4.3: epoch caps, patience, five seeds.
+_PAPER_SETTINGS = dict(max_epochs_rating=512, max_epochs_ranking=128, patience=5,
+                       seeds=(0, 1, 2, 3, 4))
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
@@ -39,30 +42,18 @@ PROFILES: dict[str, Profile] = {
     "book": Profile(
         name="book",
         description="the published book: paper epochs and seeds on a documented grid subset",
-        max_epochs_rating=512,
-        max_epochs_ranking=128,
-        patience=5,
-        seeds=(0, 1, 2, 3, 4),
+        **_PAPER_SETTINGS,
     ),
     "paper": Profile(
         name="paper",
         description="the paper's full Table 2 grid, five seeds per configuration",
-        max_epochs_rating=512,
-        max_epochs_ranking=128,
-        patience=5,
-        seeds=(0, 1, 2, 3, 4),
+        **_PAPER_SETTINGS,
     ),
 }
 
 
 def get_profile(name: str) -> Profile:
-    try:
-        return PROFILES[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown profile {name!r}: expected one of {', '.join(PROFILES)} "
-            "(set HMF_PROFILE or pass the name)"
-        ) from None
+    return checks.lookup(PROFILES, name, "profile", "set HMF_PROFILE or pass the name")
 
 
 def current_profile() -> Profile:

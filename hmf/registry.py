@@ -19,6 +19,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
+from hmf import checks
 from hmf.errors import UsageError
 from hmf.fitting import FitResult
 from hmf.models import bpr_hmf, bpr_mf, etree, halving_clusters, hmf, ihsr, mf, neumf, protomf
@@ -153,10 +154,7 @@ REFERENCE_MODELS = tuple(e.name for e in _ENTRIES if not e.in_paper)
 
 
 def get(name: str) -> ModelEntry:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise UsageError(f"unknown model {name!r}: expected one of {', '.join(MODELS)}") from None
+    return checks.lookup(MODELS, name, "model")
 
 
 def label(name: str) -> str:

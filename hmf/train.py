@@ -225,7 +225,7 @@ def fit(
         rows.append(row)
         if callback is not None:
             callback(row)
-        if stopper.update(epoch, val_metrics[metric], lambda: (params, val_metrics)):
+        if stopper.update(epoch, val_metrics[metric], lambda p=params, v=val_metrics: (p, v)):
             break
     best_params, best_val = stopper.best((params, val_metrics))
     seconds = time.perf_counter() - start

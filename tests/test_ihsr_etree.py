@@ -297,7 +297,7 @@ def test_etree_best_iteration_is_returned(etree_fit, split):
 def test_etree_early_stopping_after_patience(split, monkeypatch):
     """Scripted validation curve (the first value is the one-iteration NMF start's)."""
     curve = iter([2.0, 1.0, 0.9, 0.95, 0.9, 0.97, 0.98, 0.99, 0.5, 0.4])
-    monkeypatch.setattr(etree, "rmse", lambda pred, target: next(curve))
+    monkeypatch.setattr(etree.nb, "rmse", lambda pred, target: next(curve))
     r = etree.fit_etree(split, lam=1.0, mu=1.0, item_levels=(4,), seed=0, init_iter=1)
     assert r.epochs == 7 and r.best_epoch == 2 and r.validation == {"rmse": 0.9}
     curve = iter([2.0, 1.0, 0.9])

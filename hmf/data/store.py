@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import platformdirs
+import pooch  # well-tested HTTP download with a progress bar; we do the checking
 
 from hmf.data._types import ChecksumError, DataError, Dataset, DatasetMissingError
 from hmf.data.registry import DatasetSpec, FileSpec, get_spec
@@ -152,8 +153,6 @@ def fetch(
 
 
 def _download(spec: DatasetSpec, root: Path, progress: bool) -> dict[str, Path]:
-    import pooch  # well-tested HTTP download with a progress bar; we do the checking
-
     archive = spec.archive
     assert archive is not None
     root.mkdir(parents=True, exist_ok=True)

@@ -81,14 +81,14 @@ def _paper(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[st
     return {
         "mf": _optimiser(),
         "hmf": [dict(o, **c) for o in _optimiser() for c in _clusters(paper_pairs)],
-        "ihsr": [dict(lam=l, **c) for l in IHSR_LAMBDAS for c in _clusters(paper_pairs)],
-        "etree": [dict(item_levels=list(t), lam=l, mu=m) for t in ETREE_LEVELS
-                  for l in ETREE_REG for m in ETREE_REG],
+        "ihsr": [dict(lam=lam, **c) for lam in IHSR_LAMBDAS for c in _clusters(paper_pairs)],
+        "etree": [dict(item_levels=list(t), lam=lam, mu=m) for t in ETREE_LEVELS
+                  for lam in ETREE_REG for m in ETREE_REG],
         "bpr-mf": _optimiser(),
         "neumf": _optimiser(),
         "bpr-hmf": [dict(o, **c) for o in _optimiser() for c in _clusters(ranking_clusters(n_users, n_items))],
-        "protomf": [dict(o, proto_lambda=l, user_prototypes=u, item_prototypes=i)
-                    for o in _optimiser() for l in PROTO_LAMBDAS
+        "protomf": [dict(o, proto_lambda=pl, user_prototypes=u, item_prototypes=i)
+                    for o in _optimiser() for pl in PROTO_LAMBDAS
                     for u, i in ranking_clusters(n_users, n_items)],
     }.get(model)
 
@@ -107,15 +107,15 @@ def _book(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[str
     return {
         "mf": _optimiser(),
         "hmf": [dict(o, **c) for o in _optimiser(lrs=hmf_lrs) for c in _clusters(ends)],
-        "ihsr": [dict(lam=l, **c) for l in (0.0, 1e-3, 1e-1, 1.0, 10.0) for c in _clusters(ends)],
-        "etree": [dict(item_levels=list(t), lam=l, mu=m) for t in ETREE_LEVELS
-                  for l in etree_lams for m in ETREE_BOOK_VALUES],
+        "ihsr": [dict(lam=lam, **c) for lam in (0.0, 1e-3, 1e-1, 1.0, 10.0) for c in _clusters(ends)],
+        "etree": [dict(item_levels=list(t), lam=lam, mu=m) for t in ETREE_LEVELS
+                  for lam in etree_lams for m in ETREE_BOOK_VALUES],
         "bpr-mf": _optimiser(),
         "neumf": _optimiser(lrs=(1e-2, 1e-3)),
         "bpr-hmf": [dict(o, **c) for o in _optimiser(lrs=(1e-2, 1e-3), wds=(1e-2, 1e-4, 0.0))
                     for c in _clusters(ranking_clusters(n_users, n_items))],
-        "protomf": [dict(lr=1e-3, weight_decay=wd, proto_lambda=l, user_prototypes=u, item_prototypes=i)
-                    for wd in (1e-4, 0.0) for l in (1e-2, 1.0)
+        "protomf": [dict(lr=1e-3, weight_decay=wd, proto_lambda=pl, user_prototypes=u, item_prototypes=i)
+                    for wd in (1e-4, 0.0) for pl in (1e-2, 1.0)
                     for u, i in ranking_clusters(n_users, n_items)],
     }.get(model)
 

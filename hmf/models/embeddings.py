@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hmf import checks
 from hmf.errors import UsageError
 
 __all__ = [
@@ -70,12 +71,6 @@ class HierarchicalEmbedding:
 Embedding = FlatEmbedding | HierarchicalEmbedding
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
 def _normal(key: jax.Array, shape: tuple[int, ...], std: float = 1.0) -> jax.Array:
     """N(0, std²) float32 draws, determined by ``key``.
 
@@ -90,8 +85,8 @@ def _normal(key: jax.Array, shape: tuple[int, ...], std: float = 1.0) -> jax.Arr
 
 def init_flat(key: jax.Array, n: int, dim: int) -> FlatEmbedding:
     """MF embedding: N(0, 1/d) entries (variance scaling, std ``1/sqrt(d)``; paper README)."""
-    _check_positive_int(n, "n")
-    _check_positive_int(dim, "dim")
+    checks.integer(n, "n", low=1)
+    checks.integer(dim, "dim", low=1)
     return FlatEmbedding(_normal(key, (n, dim), 1 / math.sqrt(dim)))
 
 
@@ -107,27 +102,26 @@ def init_hierarchical(
 
     ``clusters`` gives ``(m_1, …, m_p)``; an int means depth one.
     """
-    _check_positive_int(n, "n")
-    _check_positive_int(dim, "dim")
+    checks.integer(n, "n", low=1)
+    checks.integer(dim, "dim", low=1)
     sizes = (clusters,) if isinstance(clusters, int) else tuple(clusters)
     if not sizes:
         raise UsageError("clusters must name at least one level, got an empty sequence")
     for level, m in enumerate(sizes, start=1):
-        _check_positive_int(m, f"clusters at level {level}")
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
-        raise UsageError(f"temperature must be a positive number, got {temperature!r}")
+        checks.integer(m, f"clusters at level {level}", low=1)
+    checks.number(temperature, "temperature", low=0.0, strict=True)
     keys = jax.random.split(key, len(sizes) + 1)
     rows = (n,) + sizes
-    logits = tuple(_normal(k, (rows[l], rows[l + 1])) for l, k in enumerate(keys[:-1]))
+    logits = tuple(_normal(k, (rows[level], rows[level + 1])) for level, k in enumerate(keys[:-1]))
     root = _normal(keys[-1], (sizes[-1], dim))
     return HierarchicalEmbedding(logits, root, float(temperature))
 
 
 def halving_clusters(first: int, depth: int) -> tuple[int, ...]:
     """Cluster counts ``m_l = m_1 / 2^(l-1)`` of paper Section 5.4 (floored, at least 1)."""
-    _check_positive_int(first, "clusters")
-    _check_positive_int(depth, "depth")
-    return tuple(max(1, first // 2**l) for l in range(depth))
+    checks.integer(first, "clusters", low=1)
+    checks.integer(depth, "depth", low=1)
+    return tuple(max(1, first // 2**level) for level in range(depth))
 
 
 def depth(emb: Embedding) -> int:
@@ -154,8 +148,8 @@ def composed_connection(emb: HierarchicalEmbedding, level: int, start: int = 0) 
     if not 0 <= start < level:
         raise UsageError(f"start must be in 0..{level - 1} for level {level}, got {start}")
     out = connection(emb, start + 1)
-    for l in range(start + 2, level + 1):
-        out = out @ connection(emb, l)
+    for k in range(start + 2, level + 1):
+        out = out @ connection(emb, k)
     return out
 
 
@@ -166,8 +160,8 @@ def level_embeddings(emb: HierarchicalEmbedding, level: int) -> jax.Array:
     """
     _check_level(emb, level, low=0)
     out = emb.root
-    for l in range(depth(emb), level, -1):  # right to left: (m_{l-1}, m_l) @ (m_l, d)
-        out = connection(emb, l) @ out
+    for k in range(depth(emb), level, -1):  # right to left: (m_{k-1}, m_k) @ (m_k, d)
+        out = connection(emb, k) @ out
     return out
 
 

@@ -69,16 +69,8 @@ import numpy as np
 from hmf import checks
 from hmf.errors import UsageError
 from hmf.fitting import EarlyStopping, FitResult
-from hmf.models.numpy_base import (
-    DIM,
-    PATIENCE,
-    check_split,
-    columns,
-    fit_result,
-    not_trainable,
-    rmse,
-    sparse,
-)
+from hmf.models import numpy_base as nb
+from hmf.models.numpy_base import DIM, PATIENCE
 from hmf.models.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -99,8 +91,8 @@ class _Data:
     def __init__(self, users, items, ratings, shape):
         self.users, self.items, self.ratings = users, items, ratings
         self.shape = shape
-        self.X = sparse(users, items, ratings, shape)
-        self.W = sparse(users, items, np.ones_like(ratings), shape)
+        self.X = nb.sparse(users, items, ratings, shape)
+        self.W = nb.sparse(users, items, np.ones_like(ratings), shape)
         self.XT, self.WT = self.X.T.tocsr(), self.W.T.tocsr()
         self.user_seen = np.bincount(users, minlength=shape[0]) > 0
         self.item_seen = np.bincount(items, minlength=shape[1]) > 0
@@ -254,7 +246,7 @@ def _score(params, users, items):
 
 def spec(**config) -> ModelSpec:
     """The :class:`ModelSpec` that :mod:`hmf.metrics` uses to evaluate eTREE parameters."""
-    return ModelSpec(name="etree", task="rating", init=not_trainable, score=_score, config=config)
+    return ModelSpec(name="etree", task="rating", init=nb.not_trainable, score=_score, config=config)
 
 
 def _nmf_init(data: _Data, val, R: int, lam: float, rng, max_iter: int, patience: int,
@@ -279,7 +271,7 @@ def _nmf_init(data: _Data, val, R: int, lam: float, rng, max_iter: int, patience
         _admm(G, np.asarray(data.XT @ A), B, V, rho, None, None, ADMM_ITER)
         err = data.ratings - _observed_products(data, A, B)
         cost = 0.5 * float(err @ err) + 0.5 * lam * float(np.sum(A * A) + np.sum(B * B))
-        val_rmse = rmse(_predict_rows(A, B, ones, vu, vi, *rating_range), vr)
+        val_rmse = nb.rmse(_predict_rows(A, B, ones, vu, vi, *rating_range), vr)
         stop = stopper.update(it, val_rmse, lambda: (A.copy(), B.copy()))
         diff = abs(cost - cost_old) / cost if cost > 0 else 0.0
         cost_old = cost
@@ -387,12 +379,12 @@ def fit_etree(
         raise UsageError(f"rating_range must be (low, high) with low < high, got "
                          f"{rating_range!r}")
     levels = _check_levels(item_levels, split.n_items, split.dataset)
-    check_split(split)
+    nb.check_split(split)
 
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    data = _Data(*columns(split.train), (split.n_users, split.n_items))
-    val = columns(split.validation)
+    data = _Data(*nb.columns(split.train), (split.n_users, split.n_items))
+    val = nb.columns(split.validation)
     low, high = float(rating_range[0]), float(rating_range[1])
     t0 = time.perf_counter()
     A, B1, init_best, init_seconds = _cached_nmf_init(data, val, dim, lam, seed, rng, init_iter,
@@ -421,7 +413,7 @@ def fit_etree(
         _update_Z1_D(data, st)
         _update_tree(st, mu, eta, tree_iter)
         cost = _cost(data, st, lam, mu, eta)
-        val_rmse = rmse(_predict_rows(st["A"], st["B"][0], st["D"], vu, vi, low, high), vr)
+        val_rmse = nb.rmse(_predict_rows(st["A"], st["B"][0], st["D"], vu, vi, low, high), vr)
         row = {"epoch": it, "train_loss": cost / data.ratings.size, "validation_rmse": val_rmse,
                "seconds": time.perf_counter() - t0}
         rows.append(row)
@@ -437,7 +429,7 @@ def fit_etree(
               "max_iter": max_iter, "patience": patience, "admm_iter": admm_iter,
               "tree_iter": tree_iter, "init_iter": init_iter, "init_best_iter": init_best,
               "rating_range": (low, high)}
-    return fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)
+    return nb.fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)
 
 
 def _params(st: dict, low: float, high: float) -> dict:

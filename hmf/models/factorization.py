@@ -10,6 +10,7 @@ applies.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 
@@ -128,21 +129,9 @@ def hmf(
 
 def bpr_mf(*, dim: int = DIM) -> ModelSpec:
     """BPR-MF for ranking prediction (Eq. 2)."""
-    spec = mf(dim=dim)
-    return ModelSpec(name="bpr-mf", task="ranking", init=spec.init, score=spec.score,
-                     config=spec.config)
+    return dataclasses.replace(mf(dim=dim), name="bpr-mf", task="ranking")
 
 
-def bpr_hmf(
-    *,
-    user_clusters: int | Sequence[int] = 200,
-    item_clusters: int | Sequence[int] = 100,
-    dim: int = DIM,
-    temperature: float = 1.0,
-) -> ModelSpec:
-    """BPR-HMF for ranking prediction (Eq. 9)."""
-    spec = hmf(user_clusters=user_clusters, item_clusters=item_clusters, dim=dim,
-               temperature=temperature)
-    return ModelSpec(name="bpr-hmf", task="ranking", init=spec.init, score=spec.score,
-                     prepare=spec.prepare, config=spec.config)
-
+def bpr_hmf(**config) -> ModelSpec:
+    """BPR-HMF for ranking prediction (Eq. 9); ``config`` as :func:`hmf`'s."""
+    return dataclasses.replace(hmf(**config), name="bpr-hmf", task="ranking")

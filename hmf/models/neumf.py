@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hmf import checks
 from hmf.errors import UsageError
 from hmf.models.factorization import DIM
 from hmf.models.spec import ModelSpec, Params
@@ -97,12 +98,9 @@ def neumf_score(params: Params, users: jax.Array, items: jax.Array) -> jax.Array
 def _layers(layers: Sequence[int]) -> tuple[int, ...]:
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
         raise UsageError(f"layers must be a sequence of positive integers, got {layers!r}")
-    sizes = tuple(layers)
+    sizes = tuple(checks.integer(m, "layers", low=1) for m in layers)
     if len(sizes) < 2:
         raise UsageError(f"layers needs the input width and at least one layer, got {layers!r}")
-    for m in sizes:
-        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise UsageError(f"layers must be positive integers, got {layers!r}")
     if sizes[0] % 2:
         raise UsageError(f"layers[0] is the concatenated user+item input, so must be even, "
                          f"got {sizes[0]}")
@@ -115,8 +113,7 @@ def neumf(*, dim: int = DIM, layers: Sequence[int] = LAYERS) -> ModelSpec:
     ``dim``: GMF embedding size (Table 2: 20). ``layers``: MLP widths, the first being the
     concatenated input (so each side's MLP embedding is ``layers[0] // 2``; Table 2: 40, 20, 10).
     """
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise UsageError(f"dim must be a positive integer, got {dim!r}")
+    dim = checks.integer(dim, "dim", low=1)
     sizes = _layers(layers)
     return ModelSpec(
         name="neumf",

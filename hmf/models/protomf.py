@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hmf.errors import UsageError
+from hmf import checks
 from hmf.models.factorization import DIM, bpr
 from hmf.models.spec import Batch, ModelSpec, Params
 
@@ -149,12 +149,6 @@ class ProtoMFLoss:
         return per_row + self.proto_lambda * reg
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise UsageError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def protomf(
     *,
     user_prototypes: int,
@@ -168,13 +162,10 @@ def protomf(
     k in (512, 128, 32) (see :func:`hmf.experiments.grids.ranking_clusters`), ``proto_lambda``
     in {1e-3, 1e-2, 1e-1, 1, 10}, ``dim`` 20.
     """
-    up = _positive_int(user_prototypes, "user_prototypes")
-    ip = _positive_int(item_prototypes, "item_prototypes")
-    dim = _positive_int(dim, "dim")
-    if (isinstance(proto_lambda, bool) or not isinstance(proto_lambda, (int, float))
-            or not math.isfinite(proto_lambda) or proto_lambda < 0):
-        raise UsageError(f"proto_lambda must be a finite number >= 0, got {proto_lambda!r}")
-    lam = float(proto_lambda)
+    up = checks.integer(user_prototypes, "user_prototypes", low=1)
+    ip = checks.integer(item_prototypes, "item_prototypes", low=1)
+    dim = checks.integer(dim, "dim", low=1)
+    lam = checks.number(proto_lambda, "proto_lambda", low=0.0)
     return ModelSpec(
         name="protomf",
         task="ranking",

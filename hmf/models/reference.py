@@ -157,7 +157,7 @@ def fit_reference(
         rows.append(row)
         if callback is not None:
             callback(row)
-        if stopper.update(epoch, value, lambda: params):
+        if stopper.update(epoch, value, lambda p=params: p):
             break
     return FitResult(spec=spec, params=stopper.best(params), history=pd.DataFrame(rows),
                      best_epoch=stopper.best_epoch or len(rows), epochs=len(rows),
