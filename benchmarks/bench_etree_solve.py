@@ -38,12 +38,14 @@ def main() -> None:
     parser.add_argument("--max-k", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    from hmf.split import split_for
     from hmf.models.etree import ETA, _Data, _grams
     from hmf.models.ihsr import DIM, _columns
+    from hmf.split import split_for
 
     if not 1 <= args.max_k < DIM:
-        parser.error(f"--max-k {args.max_k}: expected 1 to {DIM - 1} (below the embedding size, {DIM})")
+        parser.error(
+            f"--max-k {args.max_k}: expected 1 to {DIM - 1} (below the embedding size, {DIM})"
+        )
 
     split = split_for(args.dataset, None)
     data = _Data(*_columns(split.train), (split.n_users, split.n_items))
@@ -72,17 +74,23 @@ def main() -> None:
         return out
 
     names = ("np.linalg.inv, every item", f"Woodbury for k <= {args.max_k}")
-    timings = {name: min(_seconds(fn) for _ in range(args.repeat))
-               for name, fn in zip(names, (direct, lowrank))}
+    timings = {
+        name: min(_seconds(fn) for _ in range(args.repeat))
+        for name, fn in zip(names, (direct, lowrank))
+    }
     ref, low = direct(), lowrank()
     rel = float(np.max(np.abs(low - ref)) / np.max(np.abs(ref)))
     covered = sum(len(r) for r in groups.values())
-    print(f"{args.dataset}: {split.n_items} items, {covered} ({covered / split.n_items:.0%}) "
-          f"with 1-{args.max_k} training ratings")
+    print(
+        f"{args.dataset}: {split.n_items} items, {covered} ({covered / split.n_items:.0%}) "
+        f"with 1-{args.max_k} training ratings"
+    )
     for name, seconds in timings.items():
         print(f"{name}: {seconds * 1e3:.1f} ms (best of {args.repeat})")
-    print(f"speed-up {timings[names[0]] / timings[names[1]]:.1f}x; "
-          f"largest difference {rel:.1e} of the largest entry")
+    print(
+        f"speed-up {timings[names[0]] / timings[names[1]]:.1f}x; "
+        f"largest difference {rel:.1e} of the largest entry"
+    )
 
 
 def _seconds(fn) -> float:

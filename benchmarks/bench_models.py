@@ -4,7 +4,8 @@
 
 Each configuration runs in a fresh Python process, so its "full run" includes every
 compilation, as a user's first ``hmf train`` would. Settings: lr 1e-3 (and 1e-2 for
-HMF 1000/500, also in the paper's grid), weight decay 1e-4, seed 0, the paper's 512-epoch cap and patience 5. Columns:
+HMF 1000/500, also in the paper's grid), weight decay 1e-4, seed 0, the paper's 512-epoch cap
+and patience 5. Columns:
 
 * ``epochs`` - epochs run before early stopping;
 * ``s/epoch`` - median wall seconds of epochs 2.. (epoch 1 includes compilation);
@@ -24,8 +25,12 @@ import subprocess
 import sys
 
 # (model, user clusters, item clusters, learning rate); weight decay 1e-4 throughout
-CONFIGS = [("mf", None, None, 1e-3), ("hmf", 200, 100, 1e-3), ("hmf", 1000, 500, 1e-3),
-           ("hmf", 1000, 500, 1e-2)]
+CONFIGS = [
+    ("mf", None, None, 1e-3),
+    ("hmf", 200, 100, 1e-3),
+    ("hmf", 1000, 500, 1e-3),
+    ("hmf", 1000, 500, 1e-2),
+]
 
 
 def run_one(dataset: str, model: str, user_clusters, item_clusters, lr: float) -> dict:
@@ -63,8 +68,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["ml-100k", "ciao"])
     parser.add_argument("--json", action="store_true", help="print JSON records, not a table")
-    parser.add_argument("--one", nargs=5, metavar=("DATASET", "MODEL", "UC", "IC", "LR"),
-                        help=argparse.SUPPRESS)  # internal: run one configuration
+    parser.add_argument(
+        "--one", nargs=5, metavar=("DATASET", "MODEL", "UC", "IC", "LR"), help=argparse.SUPPRESS
+    )  # internal: run one configuration
     args = parser.parse_args(argv)
     if args.one:
         dataset, model, uc, ic, lr = args.one
@@ -77,7 +83,10 @@ def main(argv=None) -> int:
         for model, uc, ic, lr in CONFIGS:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", dataset, model, str(uc), str(ic), str(lr)],
-                capture_output=True, text=True, env=os.environ.copy(), check=True,
+                capture_output=True,
+                text=True,
+                env=os.environ.copy(),
+                check=True,
             )
             record = json.loads(out.stdout.strip().splitlines()[-1])
             records.append(record)
@@ -86,19 +95,24 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(records, indent=2))
         return 0
-    print(f"{'dataset':9} {'model':5} {'clusters':9} {'lr':>6} {'epochs':>6} {'s/epoch':>8} "
-          f"{'1st epoch s':>11} {'full run s':>10} {'test RMSE':>9}")
+    print(
+        f"{'dataset':9} {'model':5} {'clusters':9} {'lr':>6} {'epochs':>6} {'s/epoch':>8} "
+        f"{'1st epoch s':>11} {'full run s':>10} {'test RMSE':>9}"
+    )
     for r in records:
-        print(f"{r['dataset']:9} {r['model']:5} {r['clusters']:9} {r['lr']:6g} {r['epochs']:6d} "
-              f"{r['s_per_epoch']:8.3f} {r['first_epoch_s']:11.2f} {r['full_run_s']:10.2f} "
-              f"{r['test_rmse']:9.3f}")
+        print(
+            f"{r['dataset']:9} {r['model']:5} {r['clusters']:9} {r['lr']:6g} {r['epochs']:6d} "
+            f"{r['s_per_epoch']:8.3f} {r['first_epoch_s']:11.2f} {r['full_run_s']:10.2f} "
+            f"{r['test_rmse']:9.3f}"
+        )
     for dataset in args.datasets:
-        by = {(r["model"], r["clusters"], r["lr"]): r for r in records
-              if r["dataset"] == dataset}
+        by = {(r["model"], r["clusters"], r["lr"]): r for r in records if r["dataset"] == dataset}
         ratio = by["hmf", "200/100", 1e-3]["s_per_epoch"] / by["mf", "-", 1e-3]["s_per_epoch"]
-        print(f"{dataset}: HMF 200/100 s/epoch = {ratio:.2f} x MF "
-              f"(goal <= 3); HMF 1000/500 full run {by['hmf', '1000/500', 1e-3]['full_run_s']:.1f} s "
-              f"at lr 1e-3, {by['hmf', '1000/500', 1e-2]['full_run_s']:.1f} s at lr 1e-2 (goal < 10)")
+        print(
+            f"{dataset}: HMF 200/100 s/epoch = {ratio:.2f} x MF "
+            f"(goal <= 3); HMF 1000/500 full run {by['hmf', '1000/500', 1e-3]['full_run_s']:.1f} s "
+            f"at lr 1e-3, {by['hmf', '1000/500', 1e-2]['full_run_s']:.1f} s at lr 1e-2 (goal < 10)"
+        )
     return 0
 
 

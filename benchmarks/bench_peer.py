@@ -53,29 +53,46 @@ def main() -> None:
     print(f"{args.dataset}: {n} training interactions; target validation RMSE {args.target}\n")
 
     runs = {
-        "ours mf lr1e-3": lambda cb: train.fit(models.mf(), split, lr=1e-3, weight_decay=1e-4,
-                                               seed=args.seed, callback=cb),
+        "ours mf lr1e-3": lambda cb: train.fit(
+            models.mf(), split, lr=1e-3, weight_decay=1e-4, seed=args.seed, callback=cb
+        ),
         "ours hmf 200/100 lr1e-3": lambda cb: train.fit(
-            models.hmf(user_clusters=200, item_clusters=100), split, lr=1e-3,
-            weight_decay=1e-4, seed=args.seed, callback=cb),
+            models.hmf(user_clusters=200, item_clusters=100),
+            split,
+            lr=1e-3,
+            weight_decay=1e-4,
+            seed=args.seed,
+            callback=cb,
+        ),
         "ours hmf 1000/500 lr1e-2": lambda cb: train.fit(
-            models.hmf(user_clusters=1000, item_clusters=500), split, lr=1e-2,
-            weight_decay=1e-4, seed=args.seed, callback=cb),
-        "cornac mf biased": lambda cb: fit_reference(split, biased=True, seed=args.seed,
-                                                     callback=cb),
-        "cornac mf unbiased": lambda cb: fit_reference(split, biased=False, seed=args.seed,
-                                                       callback=cb),
+            models.hmf(user_clusters=1000, item_clusters=500),
+            split,
+            lr=1e-2,
+            weight_decay=1e-4,
+            seed=args.seed,
+            callback=cb,
+        ),
+        "cornac mf biased": lambda cb: fit_reference(
+            split, biased=True, seed=args.seed, callback=cb
+        ),
+        "cornac mf unbiased": lambda cb: fit_reference(
+            split, biased=False, seed=args.seed, callback=cb
+        ),
     }
-    print(f"{'model':<26}{'s to target':>12}{'best val RMSE':>15}{'@epoch':>8}{'epochs':>8}"
-          f"{'s/epoch':>10}{'interactions/s':>16}")
+    print(
+        f"{'model':<26}{'s to target':>12}{'best val RMSE':>15}{'@epoch':>8}{'epochs':>8}"
+        f"{'s/epoch':>10}{'interactions/s':>16}"
+    )
     for label, run in runs.items():
         result, marks = _timed(run)
         reached = next((t for t, row in marks if row["validation_rmse"] <= args.target), None)
         seconds = np.array([row["seconds"] for _, row in marks])
         per_epoch = float(np.median(seconds[1:])) if len(seconds) > 1 else float(seconds[0])
-        print(f"{label:<26}{'-' if reached is None else f'{reached:.2f}':>12}"
-              f"{result.validation['rmse']:>15.4f}{result.best_epoch:>8}{result.epochs:>8}"
-              f"{per_epoch:>10.3f}{n / per_epoch:>16,.0f}")
+        print(
+            f"{label:<26}{'-' if reached is None else f'{reached:.2f}':>12}"
+            f"{result.validation['rmse']:>15.4f}{result.best_epoch:>8}{result.epochs:>8}"
+            f"{per_epoch:>10.3f}{n / per_epoch:>16,.0f}"
+        )
 
 
 if __name__ == "__main__":

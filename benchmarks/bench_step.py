@@ -41,15 +41,20 @@ def measure(split, model: str, clusters, repeats: int, batch_size: int = 1024) -
     from hmf import models
     from hmf.models.factorization import squared_error
 
-    spec = models.mf() if model == "mf" else models.hmf(user_clusters=clusters[0],
-                                                         item_clusters=clusters[1])
+    spec = (
+        models.mf()
+        if model == "mf"
+        else models.hmf(user_clusters=clusters[0], item_clusters=clusters[1])
+    )
     params = spec.init(jax.random.key(0), split.n_users, split.n_items)
     optimizer = optax.adamw(1e-3, weight_decay=1e-4)
     state = optimizer.init(params)
     rows = split.train.iloc[:batch_size]
-    batch = {"user": jnp.asarray(rows["user"].to_numpy(np.int32)),
-             "item": jnp.asarray(rows["item"].to_numpy(np.int32)),
-             "rating": jnp.asarray(rows["rating"].to_numpy(np.float32))}
+    batch = {
+        "user": jnp.asarray(rows["user"].to_numpy(np.int32)),
+        "item": jnp.asarray(rows["item"].to_numpy(np.int32)),
+        "rating": jnp.asarray(rows["rating"].to_numpy(np.float32)),
+    }
     loss = functools.partial(squared_error, spec.score)
 
     @jax.jit
@@ -92,17 +97,22 @@ def main(argv=None) -> None:
 
     warnings.simplefilter("ignore", data.store.UnverifiedCopyWarning)
     print(describe_machine())
-    print("| data set | model | parameters | gradient ms | AdamW update ms | step ms "
-          "| AdamW share | steps/epoch | step time per epoch s |")
+    print(
+        "| data set | model | parameters | gradient ms | AdamW update ms | step ms "
+        "| AdamW share | steps/epoch | step time per epoch s |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in args.datasets:
         split = load_split(name)
         for model, clusters in (("mf", None), ("hmf", (200, 100)), ("hmf", (1000, 500))):
             r = measure(split, model, clusters, args.repeats)
-            print(f"| {name} | {r['model']} | {r['parameters']:,} | {r['gradient_ms']:.1f} "
-                  f"| {r['adamw_ms']:.1f} | {r['step_ms']:.1f} "
-                  f"| {r['adamw_ms'] / r['step_ms']:.0%} | {r['steps_per_epoch']} "
-                  f"| {r['step_ms'] * r['steps_per_epoch'] / 1000:.1f} |", flush=True)
+            print(
+                f"| {name} | {r['model']} | {r['parameters']:,} | {r['gradient_ms']:.1f} "
+                f"| {r['adamw_ms']:.1f} | {r['step_ms']:.1f} "
+                f"| {r['adamw_ms'] / r['step_ms']:.0%} | {r['steps_per_epoch']} "
+                f"| {r['step_ms'] * r['steps_per_epoch'] / 1000:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -16,18 +16,26 @@ import argparse
 from pathlib import Path
 
 
-def compare(fresh_root: Path, committed_root: Path, profile: str | None = None,
-            dataset: str | None = None) -> dict[str, float]:
+def compare(
+    fresh_root: Path, committed_root: Path, profile: str | None = None, dataset: str | None = None
+) -> dict[str, float]:
     """Counts, the largest relative metric difference and the runs' seconds (training plus
     inference) on either side, over the records both roots hold."""
     from hmf.experiments import load_records, read_record
     from hmf.experiments.records import record_path
 
-    out = {"compared": 0, "same epochs": 0, "identical": 0, "largest relative difference": 0.0,
-           "fresh seconds": 0.0, "committed seconds": 0.0}
+    out = {
+        "compared": 0,
+        "same epochs": 0,
+        "identical": 0,
+        "largest relative difference": 0.0,
+        "fresh seconds": 0.0,
+        "committed seconds": 0.0,
+    }
     for fresh in load_records(fresh_root, profile, dataset):
-        path = record_path(committed_root, fresh.profile, fresh.dataset, fresh.model, fresh.config,
-                           fresh.seed)
+        path = record_path(
+            committed_root, fresh.profile, fresh.dataset, fresh.model, fresh.config, fresh.seed
+        )
         if not path.exists():
             continue
         old = read_record(path)
@@ -35,8 +43,11 @@ def compare(fresh_root: Path, committed_root: Path, profile: str | None = None,
         out["fresh seconds"] += fresh.train_seconds + fresh.inference_seconds
         out["committed seconds"] += old.train_seconds + old.inference_seconds
         out["same epochs"] += (old.epochs, old.best_epoch) == (fresh.epochs, fresh.best_epoch)
-        pairs = [(value, getattr(fresh, part)[name]) for part in ("validation", "test")
-                 for name, value in getattr(old, part).items()]
+        pairs = [
+            (value, getattr(fresh, part)[name])
+            for part in ("validation", "test")
+            for name, value in getattr(old, part).items()
+        ]
         out["identical"] += all(a == b for a, b in pairs)
         for a, b in pairs:
             diff = abs(b - a) / abs(a) if a else abs(b)
@@ -45,11 +56,13 @@ def compare(fresh_root: Path, committed_root: Path, profile: str | None = None,
 
 
 def describe(result: dict[str, float]) -> str:
-    return (f"{result['compared']} compared, {result['same epochs']} with the same epochs and best "
-            f"epoch, {result['identical']} with every metric bit-identical, largest relative "
-            f"difference of a metric {result['largest relative difference']:.1e}; their runs' "
-            f"seconds {result['fresh seconds']:,.0f} here, {result['committed seconds']:,.0f} "
-            f"in the records compared against")
+    return (
+        f"{result['compared']} compared, {result['same epochs']} with the same epochs and best "
+        f"epoch, {result['identical']} with every metric bit-identical, largest relative "
+        f"difference of a metric {result['largest relative difference']:.1e}; their runs' "
+        f"seconds {result['fresh seconds']:,.0f} here, {result['committed seconds']:,.0f} "
+        f"in the records compared against"
+    )
 
 
 def main() -> None:
@@ -60,7 +73,9 @@ def main() -> None:
     from hmf.experiments import default_results_dir
 
     if not args.fresh.is_dir():
-        parser.error(f"{args.fresh}: not a directory of results (expected PROFILE/DATASET/MODEL/*.json)")
+        parser.error(
+            f"{args.fresh}: not a directory of results (expected PROFILE/DATASET/MODEL/*.json)"
+        )
     print(describe(compare(args.fresh, args.against or default_results_dir())))
 
 

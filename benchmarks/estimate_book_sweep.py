@@ -24,8 +24,13 @@ from collections import defaultdict
 def _shape(record) -> tuple:
     """What a run's cost per epoch depends on: the model and its cluster counts and depths."""
     c = record.config
-    return (record.model, c.get("user_clusters"), c.get("item_clusters"), c.get("user_depth"),
-            c.get("item_depth"))
+    return (
+        record.model,
+        c.get("user_clusters"),
+        c.get("item_clusters"),
+        c.get("user_depth"),
+        c.get("item_depth"),
+    )
 
 
 def _on_cpu(record) -> bool:
@@ -58,9 +63,14 @@ def estimate(records) -> tuple[dict, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--dataset", required=True)
-    parser.add_argument("--efficiency", type=float, action="append", metavar="E",
-                        help="wall time / process seconds of the sweep's worker processes "
-                             "(repeatable; default 0.5, two workers at best)")
+    parser.add_argument(
+        "--efficiency",
+        type=float,
+        action="append",
+        metavar="E",
+        help="wall time / process seconds of the sweep's worker processes "
+        "(repeatable; default 0.5, two workers at best)",
+    )
     args = parser.parse_args()
     efficiencies = args.efficiency or [0.5]
     bad = [e for e in efficiencies if not 0 < e <= 1]
@@ -71,12 +81,18 @@ def main() -> None:
 
     from hmf.experiments import ensure_records
 
-    records, missing = ensure_records([args.dataset], _models(args.dataset), "book",
-                                      run_missing=False)
+    records, missing = ensure_records(
+        [args.dataset], _models(args.dataset), "book", run_missing=False
+    )
     if missing:
         parser.error(f"{args.dataset}: {missing[args.dataset]}")
-    depth, _ = ensure_records([args.dataset], [DEPTH_MODEL.get(args.dataset, "hmf")], "book",
-                              run_missing=False, study="depth")
+    depth, _ = ensure_records(
+        [args.dataset],
+        [DEPTH_MODEL.get(args.dataset, "hmf")],
+        "book",
+        run_missing=False,
+        study="depth",
+    )
     per_model, unpriced = estimate(records + depth)
     print(f"{args.dataset} book records (Table 3 grids, reference and depth study):")
     total = 0.0
@@ -84,15 +100,19 @@ def main() -> None:
         total += s_cpu + s_other
         line = f"  {model:14s} {n_cpu:4d} CPU runs {s_cpu / 3600:6.2f} h"
         if n_other:
-            line += (f"; {n_other} runs on another device ({e_other:,} epochs), on this CPU "
-                     f"~{s_other / 3600:.2f} h ({s_other / e_other:.0f} s an epoch)")
+            line += (
+                f"; {n_other} runs on another device ({e_other:,} epochs), on this CPU "
+                f"~{s_other / 3600:.2f} h ({s_other / e_other:.0f} s an epoch)"
+            )
         print(line)
     print(f"  process time in all: {total / 3600:.2f} h")
     for e in efficiencies:
         print(f"  wall time at efficiency {e:g}: {total * e / 3600:.2f} h")
     if unpriced:
-        print(f"  not priced (no CPU record of the same shape): {len(unpriced)} runs, e.g. "
-              f"{unpriced[0]}")
+        print(
+            f"  not priced (no CPU record of the same shape): {len(unpriced)} runs, e.g. "
+            f"{unpriced[0]}"
+        )
 
 
 if __name__ == "__main__":

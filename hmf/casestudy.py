@@ -31,15 +31,17 @@ __all__ = [
 
 
 def nearest_objects(emb, k: int = 3) -> np.ndarray:
-    """``(m_1, k)`` indices of the ``k`` objects whose embeddings lie nearest each level-1 cluster."""
+    """``(m_1, k)`` indices of the ``k`` objects whose embeddings lie nearest each level-1
+    cluster."""
     objects = np.asarray(E.materialize(emb).table)  # (n, d)
     clusters = interpret.cluster_embeddings(emb, 1).to_numpy()  # (m, d)
     d2 = (clusters**2).sum(1)[:, None] - 2 * clusters @ objects.T + (objects**2).sum(1)[None, :]
     return np.argsort(d2, axis=1, kind="stable")[:, :k]
 
 
-def rank_clusters(params, split: Split, side: str, target: int, describe, k: int = 3,
-                  show: int = 3) -> pd.DataFrame:
+def rank_clusters(
+    params, split: Split, side: str, target: int, describe, k: int = 3, show: int = 3
+) -> pd.DataFrame:
     """Paper Table 4: the other side's clusters ranked by inner product with cluster ``target``.
 
     ``side`` is the target's side (``"user"`` or ``"item"``); ``describe(indices)`` turns object
@@ -55,12 +57,14 @@ def rank_clusters(params, split: Split, side: str, target: int, describe, k: int
     near = nearest_objects(params[other], k)
     order = np.argsort(-scores.to_numpy(), kind="stable")
     picked = np.concatenate([order[:show], order[-show:]]) if len(order) > 2 * show else order
-    return pd.DataFrame({
-        f"{other} cluster": picked,
-        f"{other} cluster size": sizes.to_numpy()[picked].round(2),
-        f"nearest {other}s": [", ".join(describe(near[c])) for c in picked],
-        "inner product": scores.to_numpy()[picked].round(2),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            f"{other} cluster": picked,
+            f"{other} cluster size": sizes.to_numpy()[picked].round(2),
+            f"nearest {other}s": [", ".join(describe(near[c])) for c in picked],
+            "inner product": scores.to_numpy()[picked].round(2),
+        }
+    )
 
 
 def top_members(params, side: str, cluster: int, n: int = 5) -> pd.DataFrame:
@@ -75,7 +79,9 @@ def top_members(params, side: str, cluster: int, n: int = 5) -> pd.DataFrame:
     return pd.DataFrame({"index": order, "connection probability": column[order].round(3)})
 
 
-def gender_contrast(params, users: pd.DataFrame, split: Split, k: int = 9, top: int = 3) -> pd.Series:
+def gender_contrast(
+    params, users: pd.DataFrame, split: Split, k: int = 9, top: int = 3
+) -> pd.Series:
     """For each item cluster: share of men among the ``k`` users nearest the ``top`` user clusters
     with the highest inner product with it - used to pick item clusters that, like the paper's
     374th and 216th, are preferred by mostly male or mostly female user clusters."""

@@ -45,14 +45,17 @@ def lookup(table, name, what: str, hint: str = ""):
     try:
         return table[name]
     except KeyError:
-        raise UsageError(f"unknown {what} {name!r}: expected one of {', '.join(table)}"
-                         + (f" ({hint})" if hint else "")) from None
+        raise UsageError(
+            f"unknown {what} {name!r}: expected one of {', '.join(table)}"
+            + (f" ({hint})" if hint else "")
+        ) from None
 
 
 def levels(value, name: str, *, high=None, what: str = "") -> tuple[int, ...]:
     """Cluster counts per level: one positive integer or a non-empty sequence of them."""
     sizes = (value,) if isinstance(value, Integral) and not isinstance(value, bool) else value
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
-        raise UsageError(f"{name} must be a positive integer or a non-empty sequence of them, "
-                         f"got {value!r}")
+        raise UsageError(
+            f"{name} must be a positive integer or a non-empty sequence of them, got {value!r}"
+        )
     return tuple(integer(v, name, low=1, high=high, what=what) for v in sizes)

@@ -56,12 +56,19 @@ class Stopping:
 
 def start_stopping(n: int, *, patience: int, lower_is_better: bool) -> Stopping:
     """State before the first epoch of ``n`` runs."""
-    return Stopping(lower_is_better, patience, np.full(n, np.nan), np.zeros(n, int),
-                    np.zeros(n, int), np.zeros(n, bool))
+    return Stopping(
+        lower_is_better,
+        patience,
+        np.full(n, np.nan),
+        np.zeros(n, int),
+        np.zeros(n, int),
+        np.zeros(n, bool),
+    )
 
 
-def update_stopping(state: Stopping, epoch: int, values, active=None) -> tuple[Stopping,
-                                                                               np.ndarray]:
+def update_stopping(
+    state: Stopping, epoch: int, values, active=None
+) -> tuple[Stopping, np.ndarray]:
     """Record epoch ``epoch``'s validation ``values`` ``(n,)`` of the ``active`` runs (default:
     those not stopped); returns the new state and which runs improved."""
     values = np.asarray(values, float).reshape(-1)
@@ -72,9 +79,12 @@ def update_stopping(state: Stopping, epoch: int, values, active=None) -> tuple[S
     improved = active & ~np.isnan(values) & (none_yet | better)
     waited = np.where(improved, 0, state.waited + active)
     new = dataclasses.replace(
-        state, best=np.where(improved, values, state.best),
-        best_epoch=np.where(improved, epoch, state.best_epoch), waited=waited,
-        stopped=state.stopped | (active & (waited >= state.patience)))
+        state,
+        best=np.where(improved, values, state.best),
+        best_epoch=np.where(improved, epoch, state.best_epoch),
+        waited=waited,
+        stopped=state.stopped | (active & (waited >= state.patience)),
+    )
     return new, improved
 
 

@@ -34,8 +34,9 @@ __all__ = [
 
 def _hier(emb, what: str) -> E.HierarchicalEmbedding:
     if not isinstance(emb, E.HierarchicalEmbedding):
-        raise UsageError(f"{what} needs a hierarchical embedding (an HMF model), got "
-                         f"{type(emb).__name__}")
+        raise UsageError(
+            f"{what} needs a hierarchical embedding (an HMF model), got {type(emb).__name__}"
+        )
     return emb
 
 
@@ -49,24 +50,32 @@ def _index(n: int, level: int, labels: Sequence | None, name: str) -> pd.Index:
     return pd.RangeIndex(n, name=f"{name}_cluster_l{level}")
 
 
-def connection_table(emb, level: int = 1, labels: Sequence | None = None,
-                     name: str = "node") -> pd.DataFrame:
+def connection_table(
+    emb, level: int = 1, labels: Sequence | None = None, name: str = "node"
+) -> pd.DataFrame:
     """Connection probabilities ``softmax(C_level)``: rows level ``level-1``, columns level
     ``level`` (Eq. 7/8); each row sums to one."""
     emb = _hier(emb, "connection_table")
     p = np.asarray(E.connection(emb, level))
-    return pd.DataFrame(p, index=_index(p.shape[0], level - 1, labels, name),
-                        columns=_index(p.shape[1], level, None, name))
+    return pd.DataFrame(
+        p,
+        index=_index(p.shape[0], level - 1, labels, name),
+        columns=_index(p.shape[1], level, None, name),
+    )
 
 
-def membership_table(emb, level: int = 1, start: int = 0, labels: Sequence | None = None,
-                     name: str = "node") -> pd.DataFrame:
+def membership_table(
+    emb, level: int = 1, start: int = 0, labels: Sequence | None = None, name: str = "node"
+) -> pd.DataFrame:
     """Composed connection from level ``start`` (objects when 0) up to level ``level``:
     ``softmax(C_{start+1}) … softmax(C_level)``; each row sums to one."""
     emb = _hier(emb, "membership_table")
     p = np.asarray(E.composed_connection(emb, level, start))
-    return pd.DataFrame(p, index=_index(p.shape[0], start, labels, name),
-                        columns=_index(p.shape[1], level, None, name))
+    return pd.DataFrame(
+        p,
+        index=_index(p.shape[0], start, labels, name),
+        columns=_index(p.shape[1], level, None, name),
+    )
 
 
 def cluster_sizes(emb, level: int = 1, name: str = "node") -> pd.Series:
@@ -81,8 +90,11 @@ def cluster_embeddings(emb, level: int = 1, name: str = "node") -> pd.DataFrame:
     """Embeddings ``U^(level)`` of the level-``level`` clusters, ``(m_level, d)`` (Eq. 3)."""
     emb = _hier(emb, "cluster_embeddings")
     x = np.asarray(E.level_embeddings(emb, level))
-    return pd.DataFrame(x, index=_index(x.shape[0], level, None, name),
-                        columns=pd.RangeIndex(x.shape[1], name="factor"))
+    return pd.DataFrame(
+        x,
+        index=_index(x.shape[0], level, None, name),
+        columns=pd.RangeIndex(x.shape[1], name="factor"),
+    )
 
 
 def _vectors(emb, level: int, labels, name: str) -> pd.DataFrame:
@@ -100,8 +112,9 @@ def affinity(params: Params, user_level: int = 1, item_level: int = 1) -> pd.Dat
     return pd.DataFrame(u.to_numpy() @ v.to_numpy().T, index=u.index, columns=v.index)
 
 
-def explain(params: Params, user: int, item: int, user_level: int = 1,
-            item_level: int = 1) -> pd.DataFrame:
+def explain(
+    params: Params, user: int, item: int, user_level: int = 1, item_level: int = 1
+) -> pd.DataFrame:
     """Eq. (11): the prediction for ``(user, item)`` as a sum over cluster pairs.
 
     One row per (user cluster ``s``, item cluster ``t``) with ``user_weight`` ``P_is``,
@@ -113,8 +126,10 @@ def explain(params: Params, user: int, item: int, user_level: int = 1,
         if not 0 <= int(value) < size:
             raise UsageError(f"{what} must be an index in 0..{size - 1}, got {value}")
     sides = []
-    for emb, idx, level, name in ((params["user"], int(user), user_level, "user"),
-                                  (params["item"], int(item), item_level, "item")):
+    for emb, idx, level, name in (
+        (params["user"], int(user), user_level, "user"),
+        (params["item"], int(item), item_level, "item"),
+    ):
         if level == 0:  # the object itself, with weight 1
             vectors = _vectors(emb, 0, None, name).iloc[[idx]]
             weights = pd.Series([1.0], index=vectors.index)
@@ -124,12 +139,14 @@ def explain(params: Params, user: int, item: int, user_level: int = 1,
         sides.append((weights, vectors))
     (pu, u), (qv, v) = sides
     aff = u.to_numpy() @ v.to_numpy().T  # (m_l, n_k)
-    out = pd.DataFrame({
-        "user_cluster": np.repeat(pu.index.to_numpy(), len(qv)),
-        "item_cluster": np.tile(qv.index.to_numpy(), len(pu)),
-        "user_weight": np.repeat(pu.to_numpy(), len(qv)),
-        "item_weight": np.tile(qv.to_numpy(), len(pu)),
-        "affinity": aff.reshape(-1),
-    })
+    out = pd.DataFrame(
+        {
+            "user_cluster": np.repeat(pu.index.to_numpy(), len(qv)),
+            "item_cluster": np.tile(qv.index.to_numpy(), len(pu)),
+            "user_weight": np.repeat(pu.to_numpy(), len(qv)),
+            "item_weight": np.tile(qv.to_numpy(), len(pu)),
+            "affinity": aff.reshape(-1),
+        }
+    )
     out["contribution"] = out["user_weight"] * out["item_weight"] * out["affinity"]
     return out.sort_values("contribution", ascending=False, ignore_index=True)

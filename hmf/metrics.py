@@ -176,10 +176,14 @@ def evaluate(
     if len(frame) == 0:
         raise UsageError(f"subset {subset!r} of {split.dataset!r} is empty: nothing to evaluate")
     if spec.task == "rating":
-        out = _rating_eval(spec.score, spec.prepare, params,
-                           jnp.asarray(frame["user"].to_numpy()),
-                           jnp.asarray(frame["item"].to_numpy()),
-                           jnp.asarray(frame["rating"].to_numpy()))
+        out = _rating_eval(
+            spec.score,
+            spec.prepare,
+            params,
+            jnp.asarray(frame["user"].to_numpy()),
+            jnp.asarray(frame["item"].to_numpy()),
+            jnp.asarray(frame["rating"].to_numpy()),
+        )
     else:
         if candidates is None:
             candidates = sample_candidates(split, subset, seed)
@@ -188,8 +192,13 @@ def evaluate(
                 f"candidates has {candidates.shape[0]} rows but subset {subset!r} has "
                 f"{len(frame)}: draw them with sample_candidates(split, {subset!r}, seed)"
             )
-        out = _ranking_eval(spec.score, spec.prepare, params,
-                            jnp.asarray(frame["user"].to_numpy()), jnp.asarray(candidates))
+        out = _ranking_eval(
+            spec.score,
+            spec.prepare,
+            params,
+            jnp.asarray(frame["user"].to_numpy()),
+            jnp.asarray(candidates),
+        )
     return {name: float(value) for name, value in out.items()}
 
 

@@ -28,8 +28,9 @@ class Profile:
 
 
 # Paper Table 2 and Section 4.3: epoch caps, patience, five seeds.
-_PAPER_SETTINGS = dict(max_epochs_rating=512, max_epochs_ranking=128, patience=5,
-                       seeds=(0, 1, 2, 3, 4))
+_PAPER_SETTINGS = dict(
+    max_epochs_rating=512, max_epochs_ranking=128, patience=5, seeds=(0, 1, 2, 3, 4)
+)
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",

@@ -27,8 +27,20 @@ from hmf.models import reference as ref
 from hmf.models.spec import ModelSpec, Task
 from hmf.train import fit as fit_gradient
 
-__all__ = ["ModelEntry", "Parameter", "PARAMETERS", "MODELS", "RATING_METHODS", "RANKING_METHODS",
-           "REFERENCE_MODELS", "get", "label", "make_model", "gradient_spec", "OPTIMISER_KEYS"]
+__all__ = [
+    "ModelEntry",
+    "Parameter",
+    "PARAMETERS",
+    "MODELS",
+    "RATING_METHODS",
+    "RANKING_METHODS",
+    "REFERENCE_MODELS",
+    "get",
+    "label",
+    "make_model",
+    "gradient_spec",
+    "OPTIMISER_KEYS",
+]
 
 Trainer = Literal["gradient", "numpy", "reference"]
 OPTIMISER_KEYS = ("lr", "weight_decay")
@@ -53,16 +65,25 @@ PARAMETERS = {
     "lam": Parameter(float, "regularisation lambda (IHSR, eTREE)"),
     "mu": Parameter(float, "eTREE tree regularisation mu"),
     "item_levels": Parameter(str, "eTREE item cluster counts per level, e.g. 25,5"),
-    "user_prototypes": Parameter(int, "ProtoMF user prototypes; Table 2: ceil(n_users/k), "
-                                 "k = 512, 128, 32 (required)"),
-    "item_prototypes": Parameter(int, "ProtoMF item prototypes; Table 2: ceil(n_items/k), "
-                                 "k = 512, 128, 32 (required)"),
-    "proto_lambda": Parameter(float, "ProtoMF weight of its prototype regularisers, lambda* "
-                              "(1e-3)", 1e-3),
-    "sgd_lr": Parameter(float, "Cornac SGD learning rate of the ref-mf models (Cornac default "
-                        "0.01)", ref.LEARNING_RATE),
-    "sgd_reg": Parameter(float, "Cornac SGD L2 weight lambda_reg of the ref-mf models (Cornac "
-                         "default 0.02)", ref.LAMBDA_REG),
+    "user_prototypes": Parameter(
+        int, "ProtoMF user prototypes; Table 2: ceil(n_users/k), k = 512, 128, 32 (required)"
+    ),
+    "item_prototypes": Parameter(
+        int, "ProtoMF item prototypes; Table 2: ceil(n_items/k), k = 512, 128, 32 (required)"
+    ),
+    "proto_lambda": Parameter(
+        float, "ProtoMF weight of its prototype regularisers, lambda* (1e-3)", 1e-3
+    ),
+    "sgd_lr": Parameter(
+        float,
+        "Cornac SGD learning rate of the ref-mf models (Cornac default 0.01)",
+        ref.LEARNING_RATE,
+    ),
+    "sgd_reg": Parameter(
+        float,
+        "Cornac SGD L2 weight lambda_reg of the ref-mf models (Cornac default 0.02)",
+        ref.LAMBDA_REG,
+    ),
 }
 
 
@@ -88,63 +109,124 @@ class ModelEntry:
         """Refuse keys the model does not take and, for AdamW, a missing ``lr`` or decay."""
         unknown = set(config) - set(self.keys)
         if unknown:
-            raise UsageError(f"configuration {config} does not fit model {self.name!r}: it takes "
-                             f"{', '.join(self.keys)}, not {', '.join(sorted(unknown))}")
+            raise UsageError(
+                f"configuration {config} does not fit model {self.name!r}: it takes "
+                f"{', '.join(self.keys)}, not {', '.join(sorted(unknown))}"
+            )
         missing = [k for k in OPTIMISER_KEYS if self.trainer == "gradient" and k not in config]
         if missing:
-            raise UsageError(f"configuration of {self.name!r} needs {missing[0]!r}, got "
-                             f"{sorted(config)}")
+            raise UsageError(
+                f"configuration of {self.name!r} needs {missing[0]!r}, got {sorted(config)}"
+            )
 
-    def fit(self, split, config: dict[str, Any], seed: int, max_epochs: int,
-            patience: int) -> FitResult:
+    def fit(
+        self, split, config: dict[str, Any], seed: int, max_epochs: int, patience: int
+    ) -> FitResult:
         """Train one configuration; ``max_epochs`` is capped by ``max_iter`` where it is set."""
         self.check_config(config)
         if self.trainer != "gradient":
-            return self.fitter(split, config, seed=seed, patience=patience,
-                               max_iter=min(max_epochs, self.max_iter or max_epochs))
-        return fit_gradient(gradient_spec(self.name, config), split, lr=float(config["lr"]),
-                            weight_decay=float(config["weight_decay"]), seed=seed,
-                            max_epochs=max_epochs, patience=patience)
+            return self.fitter(
+                split,
+                config,
+                seed=seed,
+                patience=patience,
+                max_iter=min(max_epochs, self.max_iter or max_epochs),
+            )
+        return fit_gradient(
+            gradient_spec(self.name, config),
+            split,
+            lr=float(config["lr"]),
+            weight_decay=float(config["weight_decay"]),
+            seed=seed,
+            max_epochs=max_epochs,
+            patience=patience,
+        )
 
 
 def _fit_ihsr(split, config, **settings) -> FitResult:
-    return ihsr.fit_ihsr(split, lam=float(config["lam"]), user_clusters=int(config["user_clusters"]),
-                         item_clusters=int(config["item_clusters"]), **settings)
+    return ihsr.fit_ihsr(
+        split,
+        lam=float(config["lam"]),
+        user_clusters=int(config["user_clusters"]),
+        item_clusters=int(config["item_clusters"]),
+        **settings,
+    )
 
 
 def _fit_etree(split, config, **settings) -> FitResult:
-    return etree.fit_etree(split, item_levels=tuple(int(x) for x in config["item_levels"]),
-                           lam=float(config["lam"]), mu=float(config["mu"]), **settings)
+    return etree.fit_etree(
+        split,
+        item_levels=tuple(int(x) for x in config["item_levels"]),
+        lam=float(config["lam"]),
+        mu=float(config["mu"]),
+        **settings,
+    )
 
 
 def _fit_reference(biased: bool, split, config, *, max_iter: int, **settings) -> FitResult:
-    return ref.fit_reference(split, biased=biased, lr=config.get("sgd_lr", ref.LEARNING_RATE),
-                             lambda_reg=config.get("sgd_reg", ref.LAMBDA_REG),
-                             max_epochs=max_iter, **settings)
+    return ref.fit_reference(
+        split,
+        biased=biased,
+        lr=config.get("sgd_lr", ref.LEARNING_RATE),
+        lambda_reg=config.get("sgd_reg", ref.LAMBDA_REG),
+        max_epochs=max_iter,
+        **settings,
+    )
 
 
 _OPT = OPTIMISER_KEYS
 _HIER = ("user_clusters", "item_clusters", "user_depth", "item_depth")
 _ENTRIES = (
     ModelEntry("mf", "MF", "rating", "gradient", _OPT, factory=mf),
-    ModelEntry("ihsr", "IHSR", "rating", "numpy", ("lam", "user_clusters", "item_clusters"),
-               fitter=_fit_ihsr, max_iter=ihsr.MAX_ITER),
+    ModelEntry(
+        "ihsr",
+        "IHSR",
+        "rating",
+        "numpy",
+        ("lam", "user_clusters", "item_clusters"),
+        fitter=_fit_ihsr,
+        max_iter=ihsr.MAX_ITER,
+    ),
     # eTREE's cap is its authors' code's (Table 2 gives none).
-    ModelEntry("etree", "eTREE", "rating", "numpy", ("lam", "mu", "item_levels"),
-               fitter=_fit_etree, max_iter=etree.MAX_ITER),
+    ModelEntry(
+        "etree",
+        "eTREE",
+        "rating",
+        "numpy",
+        ("lam", "mu", "item_levels"),
+        fitter=_fit_etree,
+        max_iter=etree.MAX_ITER,
+    ),
     ModelEntry("hmf", "HMF", "rating", "gradient", _OPT + _HIER, factory=hmf),
     ModelEntry("bpr-mf", "BPR-MF", "ranking", "gradient", _OPT, factory=bpr_mf),
     ModelEntry("neumf", "NeuMF", "ranking", "gradient", _OPT, factory=neumf.neumf),
-    ModelEntry("protomf", "ProtoMF", "ranking", "gradient",
-               _OPT + ("user_prototypes", "item_prototypes", "proto_lambda"),
-               factory=protomf.protomf),
+    ModelEntry(
+        "protomf",
+        "ProtoMF",
+        "ranking",
+        "gradient",
+        _OPT + ("user_prototypes", "item_prototypes", "proto_lambda"),
+        factory=protomf.protomf,
+    ),
     ModelEntry("bpr-hmf", "BPR-HMF", "ranking", "gradient", _OPT + _HIER, factory=bpr_hmf),
-    ModelEntry("ref-mf-biased", "reference biased MF (outside library)", "rating", "reference",
-               ("sgd_lr", "sgd_reg"), fitter=functools.partial(_fit_reference, True),
-               in_paper=False),
-    ModelEntry("ref-mf", "reference MF (outside library)", "rating", "reference",
-               ("sgd_lr", "sgd_reg"), fitter=functools.partial(_fit_reference, False),
-               in_paper=False),
+    ModelEntry(
+        "ref-mf-biased",
+        "reference biased MF (outside library)",
+        "rating",
+        "reference",
+        ("sgd_lr", "sgd_reg"),
+        fitter=functools.partial(_fit_reference, True),
+        in_paper=False,
+    ),
+    ModelEntry(
+        "ref-mf",
+        "reference MF (outside library)",
+        "rating",
+        "reference",
+        ("sgd_lr", "sgd_reg"),
+        fitter=functools.partial(_fit_reference, False),
+        in_paper=False,
+    ),
 )
 MODELS: dict[str, ModelEntry] = {e.name: e for e in _ENTRIES}
 # The paper's Table 3 rows, in its order.

@@ -25,8 +25,14 @@ from hmf import data
 from hmf.data import Dataset
 
 __all__ = [
-    "Split", "temporal_global_split", "calendar_split", "paper_split", "implicit_split",
-    "load_split", "split_for", "IMPLICIT_SUFFIX",
+    "Split",
+    "temporal_global_split",
+    "calendar_split",
+    "paper_split",
+    "implicit_split",
+    "load_split",
+    "split_for",
+    "IMPLICIT_SUFFIX",
 ]
 
 IMPLICIT_SUFFIX = "-implicit"
@@ -63,9 +69,7 @@ class Split:
     def subset(self, name: str) -> pd.DataFrame:
         """One subset by name: ``"train"``, ``"validation"`` or ``"test"``."""
         if name not in ("train", "validation", "test"):
-            raise ValueError(
-                f"unknown subset {name!r}: expected 'train', 'validation' or 'test'"
-            )
+            raise ValueError(f"unknown subset {name!r}: expected 'train', 'validation' or 'test'")
         return getattr(self, name)
 
     def stats(self) -> dict:
@@ -94,8 +98,12 @@ def _cut(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _index(
-    dataset: Dataset, train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame,
-    name: str | None = None, implicit: bool | None = None,
+    dataset: Dataset,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    test: pd.DataFrame,
+    name: str | None = None,
+    implicit: bool | None = None,
 ) -> Split:
     """Drop cold-start rows from evaluation, then map raw ids to ``0..n-1``."""
     user_ids = np.sort(pd.unique(train["user"].to_numpy()))
@@ -187,8 +195,9 @@ def implicit_split(dataset: Dataset, min_train_interactions: int = 5) -> Split:
     rest, test = _cut(frame)
     train, validation = _cut(rest)
     train, validation, test = _drop_inactive(train, validation, test, min_train_interactions)
-    return _index(dataset, train, validation, test, name=dataset.name + IMPLICIT_SUFFIX,
-                  implicit=True)
+    return _index(
+        dataset, train, validation, test, name=dataset.name + IMPLICIT_SUFFIX, implicit=True
+    )
 
 
 def load_split(name: str, data_dir=None) -> Split:

@@ -144,10 +144,12 @@ def device_data(spec: ModelSpec, split: Split, seed: int, candidates):
             f"{split.dataset!r} has {split.n_users} users x {split.n_items} items, more pairs "
             "than the int32 negative sampler can index (2^31)"
         )
-    keys = M.interaction_keys(split.train["user"].to_numpy(), split.train["item"].to_numpy(),
-                              split.n_items)
-    full = np.flatnonzero(np.bincount(keys // split.n_items, minlength=split.n_users)
-                          >= split.n_items)
+    keys = M.interaction_keys(
+        split.train["user"].to_numpy(), split.train["item"].to_numpy(), split.n_items
+    )
+    full = np.flatnonzero(
+        np.bincount(keys // split.n_items, minlength=split.n_users) >= split.n_items
+    )
     if full.size:
         raise UsageError(
             f"user {int(full[0])} interacted with every item in training: no BPR negative exists"

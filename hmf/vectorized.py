@@ -116,7 +116,8 @@ def _batched_program(program, val_axes):
 
     def member(params, opt_state, k_train, active, epoch, train, val):
         new_p, new_s, loss, metrics = program(
-            params, opt_state, jax.random.fold_in(k_train, epoch), train, val)
+            params, opt_state, jax.random.fold_in(k_train, epoch), train, val
+        )
         new_p = jax.tree.map(lambda n, o: jnp.where(active, n, o), new_p, params)
         new_s = jax.tree.map(lambda n, o: jnp.where(active, n, o), new_s, opt_state)
         return new_p, new_s, loss, metrics
@@ -125,8 +126,9 @@ def _batched_program(program, val_axes):
 
     def step(params, opt_state, best, improved, k_train, active, epoch, train, val):
         best = _where(improved, params, best)
-        params, opt_state, loss, metrics = vmapped(params, opt_state, k_train, active, epoch,
-                                                   train, val)
+        params, opt_state, loss, metrics = vmapped(
+            params, opt_state, k_train, active, epoch, train, val
+        )
         return params, opt_state, best, loss, metrics
 
     # params, opt_state and best are replaced every epoch: let XLA reuse their buffers.
@@ -172,21 +174,30 @@ def fit_many(
     members = _members(members)
     max_epochs = check_run_settings(spec, split, patience, batch_size, max_epochs)
     if candidates is not None and len(candidates) != len(members):
-        raise UsageError(f"candidates: one array per member expected, got {len(candidates)} "
-                         f"for {len(members)} members")
+        raise UsageError(
+            f"candidates: one array per member expected, got {len(candidates)} "
+            f"for {len(members)} members"
+        )
 
     start = time.perf_counter()
     n = len(members)
-    train, val = device_data(spec, split, members[0].seed,
-                              None if candidates is None else candidates[0])
+    train, val = device_data(
+        spec, split, members[0].seed, None if candidates is None else candidates[0]
+    )
     val_axes = {name: None for name in val}
     if spec.task == "ranking":  # validation candidates are drawn per seed, as in fit
         cands = []
         for i, m in enumerate(members):
-            c = M.sample_candidates(split, "validation", m.seed) if candidates is None else candidates[i]
+            c = (
+                M.sample_candidates(split, "validation", m.seed)
+                if candidates is None
+                else candidates[i]
+            )
             if np.shape(c)[0] != len(split.validation):
-                raise UsageError(f"candidates of member {i} has {np.shape(c)[0]} rows but the "
-                                 f"validation subset has {len(split.validation)}")
+                raise UsageError(
+                    f"candidates of member {i} has {np.shape(c)[0]} rows but the "
+                    f"validation subset has {len(split.validation)}"
+                )
             cands.append(np.asarray(c, dtype=np.int32))
         val["candidates"] = jnp.asarray(np.stack(cands))
         val_axes["candidates"] = 0
@@ -196,8 +207,11 @@ def fit_many(
         k_init, k_train = jax.random.split(jax.random.key(m.seed))
         params = spec.init(k_init, split.n_users, split.n_items)
         inits.append(params)
-        states.append(optax.inject_hyperparams(optax.adamw)(
-            learning_rate=m.lr, weight_decay=m.weight_decay).init(params))
+        states.append(
+            optax.inject_hyperparams(optax.adamw)(
+                learning_rate=m.lr, weight_decay=m.weight_decay
+            ).init(params)
+        )
         k_trains.append(k_train)
     params, opt_state = _stack(inits), _stack(states)
     best = jax.tree.map(jnp.copy, params)
@@ -233,14 +247,26 @@ def fit_many(
             release(np.flatnonzero(~active))
             keep = jnp.asarray(np.flatnonzero(active))
             params, opt_state, best, k_train = (
-                _take(params, keep), _take(opt_state, keep), _take(best, keep), _take(k_train, keep))
+                _take(params, keep),
+                _take(opt_state, keep),
+                _take(best, keep),
+                _take(k_train, keep),
+            )
             if val_axes.get("candidates") == 0:
                 val = dict(val, candidates=val["candidates"][keep])
             slots, active = slots[active], active[active]
         t0 = time.perf_counter()
         params, opt_state, best, loss, val_metrics = program(
-            params, opt_state, best, jnp.asarray(improved[slots]), k_train, jnp.asarray(active),
-            jnp.asarray(epoch, jnp.uint32), train, val)
+            params,
+            opt_state,
+            best,
+            jnp.asarray(improved[slots]),
+            k_train,
+            jnp.asarray(active),
+            jnp.asarray(epoch, jnp.uint32),
+            train,
+            val,
+        )
         val_metrics = {name: np.asarray(v, dtype=np.float64) for name, v in val_metrics.items()}
         loss = np.asarray(loss, dtype=np.float64)  # waits for the device
         share = (time.perf_counter() - t0) / int(active.sum())
@@ -264,10 +290,16 @@ def fit_many(
 
     results = []
     for i in range(n):
-        results.append(FitResult(
-            spec=spec, params=out_params[i], history=pd.DataFrame(rows[i]),
-            best_epoch=stop.reported_epoch(i, len(rows[i])), epochs=len(rows[i]),
-            train_seconds=seconds[i] + setup / n,
-            validation=best_val[i] if stop.best_epoch[i] else last_val[i], metric=metric,
-        ))
+        results.append(
+            FitResult(
+                spec=spec,
+                params=out_params[i],
+                history=pd.DataFrame(rows[i]),
+                best_epoch=stop.reported_epoch(i, len(rows[i])),
+                epochs=len(rows[i]),
+                train_seconds=seconds[i] + setup / n,
+                validation=best_val[i] if stop.best_epoch[i] else last_val[i],
+                metric=metric,
+            )
+        )
     return results

@@ -58,7 +58,9 @@ async () => {
   const images = Array.from(document.images);
   for (const img of images) { if (img.loading === 'lazy') img.loading = 'eager'; }
   await Promise.all(images.map(img => img.complete ? null :
-    new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done); })));
+    new Promise(done => {
+      img.addEventListener('load', done); img.addEventListener('error', done);
+    })));
   return images.length;
 }
 """
@@ -86,7 +88,8 @@ async (timeoutMs) => {
   const deadline = Date.now() + timeoutMs;
   result.loaded = true;
   result.version = window.MathJax.version || null;
-  const timeout = new Promise(r => setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now())));
+  const timeout = new Promise(
+    r => setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now())));
   const done = await Promise.race([window.MathJax.startup.promise.then(() => 'done'), timeout]);
   result.finished = done === 'done';
   for (const el of formulas) {
@@ -191,8 +194,13 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 def find_chromium(given: str | None) -> str | None:
-    for candidate in (given, os.environ.get("CHROMIUM"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):  # fmt: skip
+    for candidate in (
+        given,
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -211,15 +219,22 @@ def offline_router(origin: str, blocked: list[str]):
     return route
 
 
-def check_page(context, base: str, page: str, report: PageReport, shots: Path | None,
-               timeout_s: float, viewport_shot: Path | None = None) -> None:  # fmt: skip
+def check_page(
+    context,
+    base: str,
+    page: str,
+    report: PageReport,
+    shots: Path | None,
+    timeout_s: float,
+    viewport_shot: Path | None = None,
+) -> None:
     origin = urlsplit(base).netloc
     tab = context.new_page()
     tab.set_default_timeout(timeout_s * 1000)
     failed_urls: set[str] = set()
 
     def short(url: str) -> str:
-        return url[len(base):] if url.startswith(base) else url
+        return url[len(base) :] if url.startswith(base) else url
 
     def on_console(msg) -> None:
         if msg.type != "error":
@@ -250,11 +265,15 @@ def check_page(context, base: str, page: str, report: PageReport, shots: Path | 
         tab.goto(f"{base}/{page}", wait_until="load")
         if page == "index.html":  # the redirect to the root page
             try:
-                tab.wait_for_function("() => !location.pathname.endsWith('/index.html')"
-                                      " && location.pathname !== '/'", timeout=10_000)
+                tab.wait_for_function(
+                    "() => !location.pathname.endsWith('/index.html') && location.pathname !== '/'",
+                    timeout=10_000,
+                )
                 tab.wait_for_load_state("load")
             except Exception:
-                report.fail("the landing page index.html does not redirect to the book's first page")
+                report.fail(
+                    "the landing page index.html does not redirect to the book's first page"
+                )
         report.final_url = short(tab.url)
         try:
             tab.wait_for_load_state("networkidle", timeout=15_000)
@@ -292,40 +311,70 @@ def check_page(context, base: str, page: str, report: PageReport, shots: Path | 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--html", type=Path, default=REPO / "_build" / "html",
-                        help="built book to serve (default: _build/html)")
-    parser.add_argument("--toc", type=Path, default=REPO / "_toc.yml",
-                        help="table of contents listing the pages (default: _toc.yml)")
-    parser.add_argument("--screenshots", type=Path, default=REPO / "_build" / "screenshots",
-                        help="where to save full-page PNGs (default: _build/screenshots)")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        default=REPO / "_build" / "html",
+        help="built book to serve (default: _build/html)",
+    )
+    parser.add_argument(
+        "--toc",
+        type=Path,
+        default=REPO / "_toc.yml",
+        help="table of contents listing the pages (default: _toc.yml)",
+    )
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        default=REPO / "_build" / "screenshots",
+        help="where to save full-page PNGs (default: _build/screenshots)",
+    )
     parser.add_argument("--no-screenshots", action="store_true")
-    parser.add_argument("--landing-screenshot", type=Path, metavar="PNG",
-                        help="also save the top of the landing page (1280x800) here, e.g. "
-                             "book/images/landing.png for the README")
+    parser.add_argument(
+        "--landing-screenshot",
+        type=Path,
+        metavar="PNG",
+        help="also save the top of the landing page (1280x800) here, e.g. "
+        "book/images/landing.png for the README",
+    )
     parser.add_argument("--chromium", help="browser binary (default: $CHROMIUM, /usr/bin/chromium)")
-    parser.add_argument("--notebooks-only", action="store_true",
-                        help="check only the landing page and the notebook pages")
-    parser.add_argument("--timeout", type=float, default=90.0,
-                        help="seconds to wait for a page and for MathJax (default 90)")
+    parser.add_argument(
+        "--notebooks-only",
+        action="store_true",
+        help="check only the landing page and the notebook pages",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=90.0,
+        help="seconds to wait for a page and for MathJax (default 90)",
+    )
     parser.add_argument("pages", nargs="*", help="pages to check (default: index.html + _toc.yml)")
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
 
     html = args.html.resolve()
     if not (html / "index.html").is_file():
-        print(f"check_site: no built book at {html} (index.html missing); run `make book` first",
-              file=sys.stderr)
+        print(
+            f"check_site: no built book at {html} (index.html missing); run `make book` first",
+            file=sys.stderr,
+        )
         return 2
     chromium = find_chromium(args.chromium)
     if chromium is None:
-        print("check_site: no Chromium found (tried --chromium, $CHROMIUM, /usr/bin/chromium); "
-              "install Debian's package: apt-get install -y chromium", file=sys.stderr)
+        print(
+            "check_site: no Chromium found (tried --chromium, $CHROMIUM, /usr/bin/chromium); "
+            "install Debian's package: apt-get install -y chromium",
+            file=sys.stderr,
+        )
         return 2
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        print("check_site: Playwright for Python is missing; install it with "
-              "`pip install -e '.[site]'` (or `make venv`, which installs requirements.lock)",
-              file=sys.stderr)
+        print(
+            "check_site: Playwright for Python is missing; install it with "
+            "`pip install -e '.[site]'` (or `make venv`, which installs requirements.lock)",
+            file=sys.stderr,
+        )
         return 2
 
     if args.pages:
@@ -351,20 +400,26 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-            print(f"check_site: {browser.version} serving {html} at {base}; "
-                  f"{len(pages)} page(s), network off localhost blocked")
+            browser = pw.chromium.launch(
+                executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+            )
+            print(
+                f"check_site: {browser.version} serving {html} at {base}; "
+                f"{len(pages)} page(s), network off localhost blocked"
+            )
             for report in reports:
                 if report.problems:
                     continue
-                context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                              service_workers="block")
+                context = browser.new_context(
+                    viewport={"width": 1280, "height": 800}, service_workers="block"
+                )
                 context.route("**/*", offline_router(origin, blocked.setdefault(report.path, [])))
                 landing = args.landing_screenshot if report.path == "index.html" else None
                 check_page(context, base, report.path, report, shots, args.timeout, landing)
                 for url in dict.fromkeys(blocked[report.path]):
-                    report.fail(f"needs the network: request to {url} (blocked; pages must work "
-                                "offline)")
+                    report.fail(
+                        f"needs the network: request to {url} (blocked; pages must work offline)"
+                    )
                 context.close()
             browser.close()
     finally:
@@ -383,8 +438,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{status} {r.path}: {detail}")
         for problem in r.problems:
             print(f"     {r.path}: {problem}")
-    print(f"check_site: {len(reports) - len(failed)}/{len(reports)} page(s) passed "
-          f"in {elapsed:.0f} s")
+    print(
+        f"check_site: {len(reports) - len(failed)}/{len(reports)} page(s) passed in {elapsed:.0f} s"
+    )
     if failed:
         print("check_site: FAILED: " + ", ".join(r.path for r in failed), file=sys.stderr)
         return 1

@@ -10,24 +10,40 @@ GENRES = 19
 def write_ml100k(root: Path, ratings: list[tuple[int, int, int, int]] | None = None) -> Path:
     folder = root / "ml-100k"
     folder.mkdir(parents=True, exist_ok=True)
-    ratings = ratings or [(1, 1, 5, 100), (1, 2, 3, 200), (2, 1, 4, 150), (2, 3, 1, 300), (3, 2, 2, 250)]
+    ratings = ratings or [
+        (1, 1, 5, 100),
+        (1, 2, 3, 200),
+        (2, 1, 4, 150),
+        (2, 3, 1, 300),
+        (3, 2, 2, 250),
+    ]
     (folder / "u.data").write_text("".join(f"{u}\t{i}\t{r}\t{t}\n" for u, i, r, t in ratings))
     flags = ["0"] * GENRES
     rows = []
-    for item, title in [(1, "Toy Story (1995)"), (2, "Á köldum klaka (Cold Fever) (1994)"), (3, "Heat (1995)")]:
+    for item, title in [
+        (1, "Toy Story (1995)"),
+        (2, "Á köldum klaka (Cold Fever) (1994)"),
+        (3, "Heat (1995)"),
+    ]:
         f = list(flags)
         f[item] = "1"
         rows.append(f"{item}|{title}|01-Jan-1995||http://us.imdb.com/x|" + "|".join(f) + "\n")
     (folder / "u.item").write_bytes("".join(rows).encode("latin-1"))
-    (folder / "u.user").write_text("1|24|M|technician|85711\n2|53|F|other|94043\n3|23|M|writer|32067\n")
+    (folder / "u.user").write_text(
+        "1|24|M|technician|85711\n2|53|F|other|94043\n3|23|M|writer|32067\n"
+    )
     return folder
 
 
 def write_ml1m(root: Path) -> Path:
     folder = root / "ml-1m"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ratings.dat").write_text("1::10::5::978300760\n1::20::3::978302109\n2::10::4::978301968\n")
-    (folder / "movies.dat").write_bytes("10::Amélie (2001)::Comedy|Romance\n20::Heat (1995)::Action\n".encode("latin-1"))
+    (folder / "ratings.dat").write_text(
+        "1::10::5::978300760\n1::20::3::978302109\n2::10::4::978301968\n"
+    )
+    (folder / "movies.dat").write_bytes(
+        "10::Amélie (2001)::Comedy|Romance\n20::Heat (1995)::Action\n".encode("latin-1")
+    )
     (folder / "users.dat").write_text("1::F::1::10::48067\n2::M::56::16::70072\n")
     return folder
 
@@ -39,12 +55,20 @@ def ciao_line(*values: float) -> str:
 def write_ciao(root: Path, rows=None) -> Path:
     folder = root / "ciao" / "ciao_with_rating_timestamp_txt"
     folder.mkdir(parents=True, exist_ok=True)
-    rows = rows or [(1, 1, 1, 5, 1, 1298876400), (1, 2, 2, 4, 2, 1298880000), (2, 1, 1, 3, 1, 959842800)]
-    (folder / "rating_with_timestamp.txt").write_bytes("".join(ciao_line(*r) for r in rows).encode())
+    rows = rows or [
+        (1, 1, 1, 5, 1, 1298876400),
+        (1, 2, 2, 4, 2, 1298880000),
+        (2, 1, 1, 3, 1, 959842800),
+    ]
+    (folder / "rating_with_timestamp.txt").write_bytes(
+        "".join(ciao_line(*r) for r in rows).encode()
+    )
     return folder
 
 
-def write_diginetica(root: Path, body: str, header: str = "sessionId;userId;itemId;timeframe;eventdate") -> Path:
+def write_diginetica(
+    root: Path, body: str, header: str = "sessionId;userId;itemId;timeframe;eventdate"
+) -> Path:
     folder = root / "diginetica"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "train-item-views.csv").write_text(header + "\n" + body)

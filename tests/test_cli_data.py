@@ -7,21 +7,31 @@ import subprocess
 import sys
 
 import pytest
+from rawfiles import write_ml100k
 
 from hmf.cli import main
-from rawfiles import write_ml100k
 
 
 def test_stats_json_is_our_numbers_only(isolated_env, capsys):
     write_ml100k(isolated_env)
-    assert main(["data", "stats", "ml-100k", "--format", "json", "--data-dir", str(isolated_env)]) == 0
+    assert (
+        main(["data", "stats", "ml-100k", "--format", "json", "--data-dir", str(isolated_env)]) == 0
+    )
     records = json.loads(capsys.readouterr().out)
     assert records == [
         # five ratings: train = the first 3 by time (users 1, 2; items 1, 2); the validation
         # row has an unseen user and the test row an unseen item, so both are filtered out.
-        {"dataset": "ml-100k", "users": 2, "items": 2, "train": 3, "validation": 0, "test": 0,
-         "density": 0.75, "verified": False}
-    ]  # fmt: skip
+        {
+            "dataset": "ml-100k",
+            "users": 2,
+            "items": 2,
+            "train": 3,
+            "validation": 0,
+            "test": 0,
+            "density": 0.75,
+            "verified": False,
+        }
+    ]
 
 
 def test_stats_markdown_shows_paper_beside_ours(isolated_env, capsys):

@@ -9,10 +9,9 @@ counts, not for any change in what the code computes.
 from __future__ import annotations
 
 import pytest
-
-from hmf.experiments import load_records, read_record
-from hmf.experiments import default_results_dir, run_one
 from conftest import REPO
+
+from hmf.experiments import default_results_dir, load_records, read_record, run_one
 
 RESULTS = REPO / "results"
 RTOL = 2e-3  # relative; a changed model, loss, split or metric moves numbers far more
@@ -43,16 +42,22 @@ SAMPLE = _sample()
 
 
 def test_results_dir_is_the_committed_one():
-    assert default_results_dir().resolve() == RESULTS.resolve() or "HMF_RESULTS_DIR" in __import__("os").environ
+    assert (
+        default_results_dir().resolve() == RESULTS.resolve()
+        or "HMF_RESULTS_DIR" in __import__("os").environ
+    )
 
 
 @pytest.mark.realdata
 @pytest.mark.slow
-@pytest.mark.parametrize("record", SAMPLE, ids=[f"{r.model}-{r.dataset}" + ("-depth" if "user_depth" in r.config else "")
-                              for r in SAMPLE])
+@pytest.mark.parametrize(
+    "record",
+    SAMPLE,
+    ids=[f"{r.model}-{r.dataset}" + ("-depth" if "user_depth" in r.config else "") for r in SAMPLE],
+)
 def test_committed_record_reproduces(record):
-    from hmf.split import load_split
     from hmf.data import DataError
+    from hmf.split import load_split
 
     try:
         split = load_split(record.dataset)
@@ -62,7 +67,10 @@ def test_committed_record_reproduces(record):
     assert again.epochs == record.epochs
     for subset in ("validation", "test"):
         for metric, value in getattr(record, subset).items():
-            assert getattr(again, subset)[metric] == pytest.approx(value, rel=RTOL), (subset, metric)
+            assert getattr(again, subset)[metric] == pytest.approx(value, rel=RTOL), (
+                subset,
+                metric,
+            )
 
 
 def test_every_committed_record_reads():

@@ -57,8 +57,12 @@ def _spec_for(monkeypatch, url: str, archive_md5: str | None, files: dict[str, b
         dataclasses.replace(f, digest="sha256:" + hashlib.sha256(files[f.path]).hexdigest())
         for f in spec.files
     )
-    archive = dataclasses.replace(spec.archive, url=url, digest=archive_md5 and f"md5:{archive_md5}")
-    monkeypatch.setitem(registry.DATASETS, "ml-100k", dataclasses.replace(spec, files=file_specs, archive=archive))
+    archive = dataclasses.replace(
+        spec.archive, url=url, digest=archive_md5 and f"md5:{archive_md5}"
+    )
+    monkeypatch.setitem(
+        registry.DATASETS, "ml-100k", dataclasses.replace(spec, files=file_specs, archive=archive)
+    )
 
 
 def _leftovers(root):
@@ -120,7 +124,9 @@ def test_member_digest_mismatch_leaves_nothing(isolated_env, server, monkeypatch
 def test_unreachable_server(isolated_env, monkeypatch):
     payload, files = _ml100k_zip()
     _spec_for(monkeypatch, "http://127.0.0.1:9/ml-100k.zip", None, files)
-    with pytest.raises(data.DataError, match=r"download of http://127\.0\.0\.1:9/ml-100k\.zip failed"):
+    with pytest.raises(
+        data.DataError, match=r"download of http://127\.0\.0\.1:9/ml-100k\.zip failed"
+    ):
         data.fetch("ml-100k", progress=False)
     assert _leftovers(isolated_env / "cache") == []
 

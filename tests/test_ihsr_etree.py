@@ -17,35 +17,49 @@ from hmf.train import FitResult
 N_USERS, N_ITEMS = 30, 40
 
 
-def synthetic_split(seed: int = 0, n_users: int = N_USERS, n_items: int = N_ITEMS,
-                    density: float = 0.5):
+def synthetic_split(
+    seed: int = 0, n_users: int = N_USERS, n_items: int = N_ITEMS, density: float = 0.5
+):
     """A small explicit-rating split: non-negative rank-3 structure plus noise, 1..5 stars,
     every user and item present in training."""
     from hmf.split import Split
 
     rng = np.random.default_rng(seed)
     U, V = rng.uniform(size=(n_users, 3)), rng.uniform(size=(3, n_items))
-    full = np.clip(np.rint(1 + 4 * (U @ V) / (U @ V).max() + rng.normal(0, 0.3,
-                                                                      (n_users, n_items))), 1, 5)
+    full = np.clip(
+        np.rint(1 + 4 * (U @ V) / (U @ V).max() + rng.normal(0, 0.3, (n_users, n_items))), 1, 5
+    )
     mask = rng.uniform(size=full.shape) < density
     mask[np.arange(n_users), rng.integers(0, n_items, n_users)] = True
     mask[rng.integers(0, n_users, n_items), np.arange(n_items)] = True
     u, i = np.nonzero(mask)
     order = rng.permutation(len(u))
     u, i = u[order], i[order]
-    frame = pd.DataFrame({"user": u.astype(np.int32), "item": i.astype(np.int32),
-                          "rating": full[u, i].astype(np.float32),
-                          "timestamp": np.arange(len(u), dtype=np.int64)})
+    frame = pd.DataFrame(
+        {
+            "user": u.astype(np.int32),
+            "item": i.astype(np.int32),
+            "rating": full[u, i].astype(np.float32),
+            "timestamp": np.arange(len(u), dtype=np.int64),
+        }
+    )
     # guarantee coverage: the first row of every user and item goes to training
     first = ~frame.duplicated("user") | ~frame.duplicated("item")
     rest = frame[~first]
     n_val = len(rest) // 5
-    train = pd.concat([frame[first], rest.iloc[2 * n_val:]]).reset_index(drop=True)
+    train = pd.concat([frame[first], rest.iloc[2 * n_val :]]).reset_index(drop=True)
     validation = rest.iloc[:n_val].reset_index(drop=True)
-    test = rest.iloc[n_val:2 * n_val].reset_index(drop=True)
-    return Split(dataset="synthetic", train=train, validation=validation, test=test,
-                 user_ids=np.arange(n_users), item_ids=np.arange(n_items), implicit=False,
-                 verified=False)
+    test = rest.iloc[n_val : 2 * n_val].reset_index(drop=True)
+    return Split(
+        dataset="synthetic",
+        train=train,
+        validation=validation,
+        test=test,
+        user_ids=np.arange(n_users),
+        item_ids=np.arange(n_items),
+        implicit=False,
+        verified=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +69,16 @@ def split():
 
 @pytest.fixture(scope="module")
 def ihsr_fit(split):
-    return ihsr.fit_ihsr(split, lam=0.1, user_clusters=8, item_clusters=6, seed=3, max_iter=20,
-                         patience=20)
+    return ihsr.fit_ihsr(
+        split, lam=0.1, user_clusters=8, item_clusters=6, seed=3, max_iter=20, patience=20
+    )
 
 
 @pytest.fixture(scope="module")
 def etree_fit(split):
-    return etree.fit_etree(split, item_levels=(6, 2), lam=1.0, mu=1.0, seed=3, max_iter=30,
-                           patience=30, init_iter=30)
+    return etree.fit_etree(
+        split, item_levels=(6, 2), lam=1.0, mu=1.0, seed=3, max_iter=30, patience=30, init_iter=30
+    )
 
 
 def _same_history(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -118,10 +134,13 @@ def test_ihsr_history_loss_monotone(ihsr_fit):
 
 
 def test_ihsr_reproducible_with_seed(split, ihsr_fit):
-    again = ihsr.fit_ihsr(split, lam=0.1, user_clusters=8, item_clusters=6, seed=3, max_iter=20,
-                          patience=20)
-    for a, b in zip((*ihsr_fit.params["users"], *ihsr_fit.params["items"]),
-                    (*again.params["users"], *again.params["items"])):
+    again = ihsr.fit_ihsr(
+        split, lam=0.1, user_clusters=8, item_clusters=6, seed=3, max_iter=20, patience=20
+    )
+    for a, b in zip(
+        (*ihsr_fit.params["users"], *ihsr_fit.params["items"]),
+        (*again.params["users"], *again.params["items"]),
+    ):
         np.testing.assert_array_equal(a, b)
     _same_history(ihsr_fit.history, again.history)
     other = ihsr.fit_ihsr(split, lam=0.1, user_clusters=8, item_clusters=6, seed=4, max_iter=3)
@@ -134,8 +153,12 @@ def test_ihsr_best_iteration_is_returned(ihsr_fit, split):
     assert ihsr_fit.validation["rmse"] == pytest.approx(h.validation_rmse.min())
     assert _val_rmse(ihsr_fit, split) == pytest.approx(ihsr_fit.validation["rmse"], rel=1e-5)
     users, items = split.validation["user"].to_numpy(), split.validation["item"].to_numpy()
-    mine = np.sqrt(np.mean((ihsr.predict(ihsr_fit.params, users, items)
-                            - split.validation["rating"].to_numpy()) ** 2))
+    mine = np.sqrt(
+        np.mean(
+            (ihsr.predict(ihsr_fit.params, users, items) - split.validation["rating"].to_numpy())
+            ** 2
+        )
+    )
     assert mine == pytest.approx(ihsr_fit.validation["rmse"], rel=1e-5)
 
 
@@ -143,37 +166,43 @@ def test_ihsr_early_stopping_after_patience(split, monkeypatch):
     """A scripted validation curve: best at iteration 2, then five without improvement."""
     curve = iter([1.0, 0.9, 0.95, 0.9, 0.97, 0.98, 0.99, 0.5, 0.4])
     monkeypatch.setattr(ihsr, "rmse", lambda pred, target: next(curve))
-    r = ihsr.fit_ihsr(split, lam=0.0, user_clusters=4, item_clusters=4, seed=0, max_iter=64,
-                      pretrain_iter=2)
+    r = ihsr.fit_ihsr(
+        split, lam=0.0, user_clusters=4, item_clusters=4, seed=0, max_iter=64, pretrain_iter=2
+    )
     assert r.epochs == 7 and r.best_epoch == 2 and r.validation == {"rmse": 0.9}
     # the returned factors are those of iteration 2, not the last ones
     curve = iter([1.0, 0.9])
-    ref = ihsr.fit_ihsr(split, lam=0.0, user_clusters=4, item_clusters=4, seed=0, max_iter=2,
-                        pretrain_iter=2)
+    ref = ihsr.fit_ihsr(
+        split, lam=0.0, user_clusters=4, item_clusters=4, seed=0, max_iter=2, pretrain_iter=2
+    )
     np.testing.assert_array_equal(r.params["users"][0], ref.params["users"][0])
 
 
 def test_ihsr_deeper_hierarchy_shapes(split):
-    r = ihsr.fit_ihsr(split, lam=0.1, user_clusters=(10, 4), item_clusters=(12, 5), seed=0,
-                      max_iter=3, dim=6)
+    r = ihsr.fit_ihsr(
+        split, lam=0.1, user_clusters=(10, 4), item_clusters=(12, 5), seed=0, max_iter=3, dim=6
+    )
     assert [f.shape for f in r.params["users"]] == [(N_USERS, 10), (10, 4), (4, 6)]
     assert [f.shape for f in r.params["items"]] == [(12, N_ITEMS), (5, 12), (6, 5)]
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"lam": -1.0}, "lam"),
-    ({"lam": math.nan}, "lam"),
-    ({"lam": "1"}, "lam"),
-    ({"user_clusters": 0}, "user_clusters"),
-    ({"user_clusters": N_USERS + 1}, "user_clusters"),
-    ({"user_clusters": 2.5}, "user_clusters"),
-    ({"item_clusters": N_ITEMS + 1}, "item_clusters"),
-    ({"item_clusters": (5, -1)}, "item_clusters"),
-    ({"seed": -1}, "seed"),
-    ({"max_iter": 0}, "max_iter"),
-    ({"patience": 0}, "patience"),
-    ({"dim": 0}, "dim"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"lam": -1.0}, "lam"),
+        ({"lam": math.nan}, "lam"),
+        ({"lam": "1"}, "lam"),
+        ({"user_clusters": 0}, "user_clusters"),
+        ({"user_clusters": N_USERS + 1}, "user_clusters"),
+        ({"user_clusters": 2.5}, "user_clusters"),
+        ({"item_clusters": N_ITEMS + 1}, "item_clusters"),
+        ({"item_clusters": (5, -1)}, "item_clusters"),
+        ({"seed": -1}, "seed"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"patience": 0}, "patience"),
+        ({"dim": 0}, "dim"),
+    ],
+)
 def test_ihsr_rejects_bad_hyperparameters(split, kwargs, name):
     args = {"lam": 0.1, "user_clusters": 4, "item_clusters": 4, "seed": 0, "max_iter": 2}
     args.update(kwargs)
@@ -279,8 +308,9 @@ def test_etree_reused_start_keeps_its_time(split):
 
 
 def test_etree_reproducible_with_seed(split, etree_fit):
-    again = etree.fit_etree(split, item_levels=(6, 2), lam=1.0, mu=1.0, seed=3, max_iter=30,
-                            patience=30, init_iter=30)
+    again = etree.fit_etree(
+        split, item_levels=(6, 2), lam=1.0, mu=1.0, seed=3, max_iter=30, patience=30, init_iter=30
+    )
     np.testing.assert_array_equal(etree_fit.params["A"], again.params["A"])
     np.testing.assert_array_equal(etree_fit.params["D"], again.params["D"])
     for a, b in zip(etree_fit.params["parents"], again.params["parents"]):
@@ -301,26 +331,28 @@ def test_etree_early_stopping_after_patience(split, monkeypatch):
     r = etree.fit_etree(split, lam=1.0, mu=1.0, item_levels=(4,), seed=0, init_iter=1)
     assert r.epochs == 7 and r.best_epoch == 2 and r.validation == {"rmse": 0.9}
     curve = iter([2.0, 1.0, 0.9])
-    ref = etree.fit_etree(split, lam=1.0, mu=1.0, item_levels=(4,), seed=0, init_iter=1,
-                          max_iter=2)
+    ref = etree.fit_etree(split, lam=1.0, mu=1.0, item_levels=(4,), seed=0, init_iter=1, max_iter=2)
     np.testing.assert_array_equal(r.params["A"], ref.params["A"])
     np.testing.assert_array_equal(r.params["D"], ref.params["D"])
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"lam": -0.1}, "lam"),
-    ({"mu": -1.0}, "mu"),
-    ({"mu": math.inf}, "mu"),
-    ({"eta": -1.0}, "eta"),
-    ({"item_levels": (N_ITEMS + 1,)}, "item_levels"),
-    ({"item_levels": (5, 10)}, "item_levels"),
-    ({"item_levels": (0,)}, "item_levels"),
-    ({"item_levels": 10}, "item_levels"),
-    ({"dim": 0}, "dim"),
-    ({"seed": -3}, "seed"),
-    ({"max_iter": 0}, "max_iter"),
-    ({"rating_range": (5.0, 1.0)}, "rating_range"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"lam": -0.1}, "lam"),
+        ({"mu": -1.0}, "mu"),
+        ({"mu": math.inf}, "mu"),
+        ({"eta": -1.0}, "eta"),
+        ({"item_levels": (N_ITEMS + 1,)}, "item_levels"),
+        ({"item_levels": (5, 10)}, "item_levels"),
+        ({"item_levels": (0,)}, "item_levels"),
+        ({"item_levels": 10}, "item_levels"),
+        ({"dim": 0}, "dim"),
+        ({"seed": -3}, "seed"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"rating_range": (5.0, 1.0)}, "rating_range"),
+    ],
+)
 def test_etree_rejects_bad_hyperparameters(split, kwargs, name):
     args = {"lam": 1.0, "mu": 1.0, "seed": 0, "max_iter": 2, "init_iter": 2}
     args.update(kwargs)
@@ -366,8 +398,7 @@ def test_repeated_pairs_are_separate_terms(split):
     """Ciao's training subset rates some (user, item) pairs twice: each row is one term."""
     import dataclasses
 
-    doubled = pd.concat([split.train, split.train.iloc[:25].assign(rating=1.0)],
-                        ignore_index=True)
+    doubled = pd.concat([split.train, split.train.iloc[:25].assign(rating=1.0)], ignore_index=True)
     dup = dataclasses.replace(split, train=doubled)
     obs = ihsr._Observed(*ihsr.columns(dup.train), (N_USERS, N_ITEMS))
     assert obs.X.nnz == len(split.train) and obs.counts.sum() == len(doubled)

@@ -101,7 +101,8 @@ def test_imports_go_down_the_layers(module):
         if target in MODULES and not module.startswith(target + "."):
             assert _layer(target) <= _layer(module), (
                 f"{MODULES[module].name}:{line}: {module} (layer {_layer(module)}) imports "
-                f"{target} (layer {_layer(target)}), a layer above it")
+                f"{target} (layer {_layer(target)}), a layer above it"
+            )
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
@@ -109,20 +110,23 @@ def test_no_imports_inside_functions_but_optional_ones(module):
     for target, line, inside in GRAPH[module]:
         if inside:
             assert target.split(".")[0] in OPTIONAL_INSIDE_FUNCTIONS, (
-                f"{MODULES[module]}:{line}: imports {target} inside a function")
+                f"{MODULES[module]}:{line}: imports {target} inside a function"
+            )
 
 
 def _cycle(graph, modules) -> list[str] | None:
     # A module's own package is not an edge: importing hmf.models.x runs hmf.models first.
-    edges = {m: {t for t, _, _ in graph[m] if t in modules and not m.startswith(t + ".")}
-             for m in modules}
+    edges = {
+        m: {t for t, _, _ in graph[m] if t in modules and not m.startswith(t + ".")}
+        for m in modules
+    }
     state: dict[str, int] = {}
 
     def walk(node, stack):
         state[node] = 1
         for nxt in sorted(edges[node]):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := walk(nxt, stack + [nxt])):
                 return found
         state[node] = 2

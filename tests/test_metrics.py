@@ -13,33 +13,46 @@ from hmf.split import Split
 
 def _frame(users, items, ratings=None):
     n = len(users)
-    return pd.DataFrame({
-        "user": np.asarray(users, np.int32),
-        "item": np.asarray(items, np.int32),
-        "rating": np.asarray(ratings if ratings is not None else np.ones(n), np.float32),
-        "timestamp": np.arange(n, dtype=np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "user": np.asarray(users, np.int32),
+            "item": np.asarray(items, np.int32),
+            "rating": np.asarray(ratings if ratings is not None else np.ones(n), np.float32),
+            "timestamp": np.arange(n, dtype=np.int64),
+        }
+    )
 
 
 def _split(train, validation, test, n_users, n_items):
-    return Split("toy", train, validation, test, np.arange(n_users), np.arange(n_items),
-                 implicit=True, verified=True)
+    return Split(
+        "toy",
+        train,
+        validation,
+        test,
+        np.arange(n_users),
+        np.arange(n_items),
+        implicit=True,
+        verified=True,
+    )
 
 
 def test_rmse_by_hand():
-    assert float(metrics.rmse(jnp.array([1.0, 2.0, 4.0]), jnp.array([1.0, 4.0, 4.0]))) == \
-        pytest.approx(np.sqrt(4 / 3))
+    assert float(
+        metrics.rmse(jnp.array([1.0, 2.0, 4.0]), jnp.array([1.0, 4.0, 4.0]))
+    ) == pytest.approx(np.sqrt(4 / 3))
 
 
 def test_positive_rank_counts_ties_against_the_positive():
-    scores = jnp.array([
-        [3.0, 1.0, 2.0, 0.0],  # best: rank 0
-        [2.0, 2.0, 1.0, 0.0],  # one tie: rank 1
-        [1.0, 1.0, 1.0, 1.0],  # all tied: last
-        [0.0, 1.0, 2.0, 3.0],  # worst
-        [jnp.nan, 0.0, 0.0, 0.0],  # NaN positive never wins
-        [1.0, jnp.nan, 0.0, 0.0],  # a NaN negative counts against the positive
-    ])
+    scores = jnp.array(
+        [
+            [3.0, 1.0, 2.0, 0.0],  # best: rank 0
+            [2.0, 2.0, 1.0, 0.0],  # one tie: rank 1
+            [1.0, 1.0, 1.0, 1.0],  # all tied: last
+            [0.0, 1.0, 2.0, 3.0],  # worst
+            [jnp.nan, 0.0, 0.0, 0.0],  # NaN positive never wins
+            [1.0, jnp.nan, 0.0, 0.0],  # a NaN negative counts against the positive
+        ]
+    )
     np.testing.assert_array_equal(metrics.positive_rank(scores), [0, 1, 3, 3, 3, 1])
 
 
@@ -60,8 +73,13 @@ def _toy_split(n_users=5, n_items=150, seed=0):
     rng = np.random.default_rng(seed)
     rows = [(u, i) for u in range(n_users) for i in rng.choice(n_items, 20, replace=False)]
     users, items = map(np.array, zip(*rows))
-    return _split(_frame(users[::2], items[::2]), _frame(users[1::4], items[1::4]),
-                  _frame(users[3::4], items[3::4]), n_users, n_items)
+    return _split(
+        _frame(users[::2], items[::2]),
+        _frame(users[1::4], items[1::4]),
+        _frame(users[3::4], items[3::4]),
+        n_users,
+        n_items,
+    )
 
 
 def test_candidates_avoid_every_interaction_and_repeat_nothing():
@@ -104,8 +122,10 @@ def test_ranking_metrics_chunking_matches_direct_computation():
 
 def test_evaluate_rating_by_hand():
     spec = models.mf(dim=1)
-    params = {"user": models.FlatEmbedding(jnp.array([[1.0], [2.0]])),
-              "item": models.FlatEmbedding(jnp.array([[3.0], [1.0]]))}
+    params = {
+        "user": models.FlatEmbedding(jnp.array([[1.0], [2.0]])),
+        "item": models.FlatEmbedding(jnp.array([[3.0], [1.0]])),
+    }
     test = _frame([0, 1, 1], [0, 0, 1], [3.0, 5.0, 2.0])  # predictions 3, 6, 2
     split = _split(test, test, test, 2, 2)
     assert metrics.evaluate(spec, params, split, "test") == {"rmse": pytest.approx(np.sqrt(1 / 3))}
@@ -118,8 +138,10 @@ def test_evaluate_ranking_with_a_model_that_prefers_the_positive():
     # item vectors: test positives score 1, everything else 0
     item = np.zeros((n_items, 1), np.float32)
     item[split.test["item"].to_numpy(), 0] = 1.0
-    params = {"user": models.FlatEmbedding(jnp.ones((split.n_users, 1))),
-              "item": models.FlatEmbedding(jnp.asarray(item))}
+    params = {
+        "user": models.FlatEmbedding(jnp.ones((split.n_users, 1))),
+        "item": models.FlatEmbedding(jnp.asarray(item)),
+    }
     cand = metrics.sample_candidates(split, "test", seed=0)
     got = metrics.evaluate(spec, params, split, "test", candidates=cand)
     # a positive ties with negatives that are another row's positive: those count against it

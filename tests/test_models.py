@@ -10,8 +10,7 @@ from hmf.errors import UsageError
 
 
 def _emb(clusters=(6, 4, 3), n=10, dim=5, seed=0, temperature=1.0):
-    return models.init_hierarchical(jax.random.key(seed), n, clusters, dim,
-                                    temperature=temperature)
+    return models.init_hierarchical(jax.random.key(seed), n, clusters, dim, temperature=temperature)
 
 
 def test_every_connection_row_sums_to_one():
@@ -32,8 +31,7 @@ def test_depth_two_composition_equals_explicit_product():
     c2 = jax.nn.softmax(emb.logits[1], axis=1)
     explicit = c1 @ c2 @ emb.root  # Eq. (3) with p = 2
     np.testing.assert_allclose(models.level_embeddings(emb, 0), explicit, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(models.lookup(emb, jnp.arange(10)), explicit, rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(models.lookup(emb, jnp.arange(10)), explicit, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(models.level_embeddings(emb, 1), c2 @ emb.root, rtol=1e-5)
     np.testing.assert_allclose(models.composed_connection(emb, 2), c1 @ c2, rtol=1e-5)
     np.testing.assert_allclose(models.materialize(emb).table, explicit, rtol=1e-5, atol=1e-6)
@@ -49,8 +47,9 @@ def test_lookup_broadcasts_over_index_shapes():
 
 def test_temperature_divides_logits():
     emb = _emb(temperature=2.0)
-    np.testing.assert_allclose(models.connection(emb, 1),
-                               jax.nn.softmax(emb.logits[0] / 2.0, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(
+        models.connection(emb, 1), jax.nn.softmax(emb.logits[0] / 2.0, axis=1), rtol=1e-6
+    )
     # static: not a leaf, so neither trained nor decayed
     assert len(jax.tree.leaves(emb)) == 4
 
@@ -72,8 +71,12 @@ def test_gradients_reach_every_parameter(name):
     params = spec.init(jax.random.key(1), n_users, n_items)
     users = jnp.repeat(jnp.arange(n_users), n_items)
     items = jnp.tile(jnp.arange(n_items), n_users)
-    batch = {"user": users, "item": items, "rating": jnp.linspace(1, 5, users.size),
-             "negative": (items + 1) % n_items}
+    batch = {
+        "user": users,
+        "item": items,
+        "rating": jnp.linspace(1, 5, users.size),
+        "negative": (items + 1) % n_items,
+    }
     loss = models.default_loss(spec)
     grads = jax.grad(lambda p: loss(p, batch).mean())(params)
     leaves = jax.tree_util.tree_leaves_with_path(grads)
@@ -85,18 +88,25 @@ def test_gradients_reach_every_parameter(name):
 
 def test_rating_score_is_a_plain_dot_product():
     spec = models.mf(dim=3)
-    params = {"user": models.FlatEmbedding(jnp.array([[1.0, 2.0, 0.0]])),
-              "item": models.FlatEmbedding(jnp.array([[3.0, -1.0, 5.0], [0.0, 0.0, 1.0]]))}
-    np.testing.assert_allclose(spec.score(params, jnp.array([0, 0]), jnp.array([0, 1])),
-                               [1.0, 0.0])
+    params = {
+        "user": models.FlatEmbedding(jnp.array([[1.0, 2.0, 0.0]])),
+        "item": models.FlatEmbedding(jnp.array([[3.0, -1.0, 5.0], [0.0, 0.0, 1.0]])),
+    }
+    np.testing.assert_allclose(spec.score(params, jnp.array([0, 0]), jnp.array([0, 1])), [1.0, 0.0])
 
 
 def test_bpr_loss_is_minus_log_sigmoid_of_the_difference():
     spec = models.bpr_mf(dim=1)
-    params = {"user": models.FlatEmbedding(jnp.array([[1.0]])),
-              "item": models.FlatEmbedding(jnp.array([[2.0], [0.5]]))}
-    batch = {"user": jnp.array([0]), "item": jnp.array([0]), "negative": jnp.array([1]),
-             "rating": jnp.ones(1)}
+    params = {
+        "user": models.FlatEmbedding(jnp.array([[1.0]])),
+        "item": models.FlatEmbedding(jnp.array([[2.0], [0.5]])),
+    }
+    batch = {
+        "user": jnp.array([0]),
+        "item": jnp.array([0]),
+        "negative": jnp.array([1]),
+        "rating": jnp.ones(1),
+    }
     expected = -np.log(1 / (1 + np.exp(-1.5)))
     np.testing.assert_allclose(models.default_loss(spec)(params, batch), [expected], rtol=1e-6)
 
@@ -105,8 +115,9 @@ def test_prepare_does_not_change_scores():
     spec = models.hmf(user_clusters=(5, 2), item_clusters=3, dim=4)
     params = spec.init(jax.random.key(3), 7, 9)
     u, i = jnp.array([0, 6, 3]), jnp.array([8, 0, 4])
-    np.testing.assert_allclose(spec.score(spec.prepare(params), u, i), spec.score(params, u, i),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        spec.score(spec.prepare(params), u, i), spec.score(params, u, i), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_halving_clusters():
@@ -146,6 +157,7 @@ def test_row_gather_and_full_table_paths_agree():
         return jnp.sum(models.level_embeddings(e, 0)[idx] * w)
 
     np.testing.assert_allclose(via_lookup(emb), via_table(emb), rtol=1e-5)
-    for a, b in zip(jax.tree.leaves(jax.grad(via_lookup)(emb)),
-                    jax.tree.leaves(jax.grad(via_table)(emb))):
+    for a, b in zip(
+        jax.tree.leaves(jax.grad(via_lookup)(emb)), jax.tree.leaves(jax.grad(via_table)(emb))
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

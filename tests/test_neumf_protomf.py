@@ -15,7 +15,6 @@ import pytest
 from hmf import metrics, models, registry, train
 from hmf.cli import main
 from hmf.errors import UsageError
-from hmf.models import neumf as N
 from hmf.models import protomf as P
 from hmf.split import Split
 
@@ -30,13 +29,25 @@ def implicit_split(seed=0, n_users=N_USERS, n_items=N_ITEMS, groups=4, p_in=0.35
     prob = np.where(gu[:, None] == gi[None, :], p_in, p_out)
     u, i = np.nonzero(rng.random((n_users, n_items)) < prob)
     order = rng.permutation(len(u))
-    frame = pd.DataFrame({"user": u[order].astype(np.int32), "item": i[order].astype(np.int32),
-                          "rating": np.ones(len(u), np.float32),
-                          "timestamp": np.arange(len(u), dtype=np.int64)})
+    frame = pd.DataFrame(
+        {
+            "user": u[order].astype(np.int32),
+            "item": i[order].astype(np.int32),
+            "rating": np.ones(len(u), np.float32),
+            "timestamp": np.arange(len(u), dtype=np.int64),
+        }
+    )
     a, b = int(0.8 * len(frame)), int(0.9 * len(frame))
-    return Split("planted-implicit", frame[:a].reset_index(drop=True),
-                 frame[a:b].reset_index(drop=True), frame[b:].reset_index(drop=True),
-                 np.arange(n_users), np.arange(n_items), implicit=True, verified=True)
+    return Split(
+        "planted-implicit",
+        frame[:a].reset_index(drop=True),
+        frame[a:b].reset_index(drop=True),
+        frame[b:].reset_index(drop=True),
+        np.arange(n_users),
+        np.arange(n_items),
+        implicit=True,
+        verified=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +57,9 @@ def split():
 
 SPECS = {
     "neumf": lambda: registry.make_model("neumf"),
-    "protomf": lambda: registry.make_model("protomf", user_prototypes=5, item_prototypes=8,
-                                         proto_lambda=0.1),
+    "protomf": lambda: registry.make_model(
+        "protomf", user_prototypes=5, item_prototypes=8, proto_lambda=0.1
+    ),
 }
 
 
@@ -82,8 +94,9 @@ def test_score_broadcasts_users_against_candidates(spec):
     one_by_one = score(params, jnp.repeat(users, 100), items.reshape(-1)).reshape(6, 100)
     np.testing.assert_allclose(scores, one_by_one, rtol=1e-5, atol=1e-5)
     # and against a plain NumPy evaluation of the model's equations
-    np.testing.assert_allclose(scores, _reference_scores(spec.name, params, users, items),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        scores, _reference_scores(spec.name, params, users, items), rtol=1e-4, atol=1e-4
+    )
 
 
 def _reference_scores(name, params, users, items):
@@ -98,21 +111,26 @@ def _reference_scores(name, params, users, items):
                     z = np.maximum(z @ layer["w"] + layer["b"], 0)
                 out[r, c] = np.concatenate([p["gmf_user"][u] * p["gmf_item"][i], z]) @ p["out"]
             else:
+
                 def sim(a, protos):
                     return 1 + protos @ a / (np.linalg.norm(protos, axis=1) * np.linalg.norm(a))
+
                 ue, ve = p["user"][u], p["item"][i]
-                out[r, c] = (sim(ue, p["user_protos"]) @ (ve @ p["item_to_user_space"])
-                             + (ue @ p["user_to_item_space"]) @ sim(ve, p["item_protos"]))
+                out[r, c] = sim(ue, p["user_protos"]) @ (ve @ p["item_to_user_space"]) + (
+                    ue @ p["user_to_item_space"]
+                ) @ sim(ve, p["item_protos"])
     return out
 
 
 def test_gradients_reach_every_parameter(spec, split):
     params = spec.init(jax.random.key(2), split.n_users, split.n_items)
     rng = np.random.default_rng(0)
-    batch = {"user": jnp.asarray(split.train["user"].to_numpy()[:256]),
-             "item": jnp.asarray(split.train["item"].to_numpy()[:256]),
-             "rating": jnp.ones(256),
-             "negative": jnp.asarray(rng.integers(0, split.n_items, 256))}
+    batch = {
+        "user": jnp.asarray(split.train["user"].to_numpy()[:256]),
+        "item": jnp.asarray(split.train["item"].to_numpy()[:256]),
+        "rating": jnp.ones(256),
+        "negative": jnp.asarray(rng.integers(0, split.n_items, 256)),
+    }
     loss = models.default_loss(spec)
     grads = jax.jit(jax.grad(lambda p: jnp.mean(loss(p, batch))))(params)
     for path, g in jax.tree_util.tree_leaves_with_path(grads):
@@ -123,7 +141,8 @@ def test_gradients_reach_every_parameter(spec, split):
 def test_protomf_regularisers_on_a_hand_made_example():
     # d = 2. Users (1, 0), (0, 1); user prototypes (1, 0), (-1, 0), (0, -1):
     #   sim = 1 + cos = [[2, 0, 1], [1, 1, 0]]
-    #   R_U1 (each prototype's best user)  = -(2 + 1 + 1) / 3;  R_U2 (each user's best) = -(2 + 1) / 2
+    #   R_U1 (each prototype's best user)  = -(2 + 1 + 1) / 3
+    #   R_U2 (each user's best) = -(2 + 1) / 2
     # One item (3, 3) (scale does not matter); item prototypes (1, 1), (-1, 1): sim = [[2, 1]]
     #   R_I1 = -(2 + 1) / 2;  R_I2 = -2
     params = {
@@ -139,8 +158,12 @@ def test_protomf_regularisers_on_a_hand_made_example():
     for name, value in expected.items():
         assert float(r[name]) == pytest.approx(value, abs=1e-6), name
     # the loss adds λ·ΣR to every row's BPR term
-    batch = {"user": jnp.array([0, 1]), "item": jnp.array([0, 0]), "negative": jnp.array([0, 0]),
-             "rating": jnp.ones(2)}
+    batch = {
+        "user": jnp.array([0, 1]),
+        "item": jnp.array([0, 0]),
+        "negative": jnp.array([0, 0]),
+        "rating": jnp.ones(2),
+    }
     with_reg = jax.jit(P.ProtoMFLoss(0.5))(params, batch)
     plain = jax.jit(lambda p, b: models.bpr(P.protomf_score, p, b))(params, batch)
     np.testing.assert_allclose(with_reg - plain, 0.5 * sum(expected.values()), rtol=1e-6)
@@ -164,8 +187,16 @@ def fits(split):
     out = {}
     for name, make in SPECS.items():
         # small batches: ~23 AdamW steps per epoch on this 2.9k-row set
-        out[name] = train.fit(make(), split, lr=1e-2, weight_decay=0.0, seed=3, max_epochs=10,
-                              patience=10, batch_size=128)
+        out[name] = train.fit(
+            make(),
+            split,
+            lr=1e-2,
+            weight_decay=0.0,
+            seed=3,
+            max_epochs=10,
+            patience=10,
+            batch_size=128,
+        )
     return out
 
 
@@ -178,8 +209,16 @@ def test_loss_decreases(fits, name):
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_same_seed_gives_identical_numbers(split, fits, name):
-    again = train.fit(SPECS[name](), split, lr=1e-2, weight_decay=0.0, seed=3, max_epochs=3,
-                      patience=10, batch_size=128)
+    again = train.fit(
+        SPECS[name](),
+        split,
+        lr=1e-2,
+        weight_decay=0.0,
+        seed=3,
+        max_epochs=3,
+        patience=10,
+        batch_size=128,
+    )
     first = fits[name].history.drop(columns="seconds").iloc[:3]
     pd.testing.assert_frame_equal(first, again.history.drop(columns="seconds"))
 
@@ -202,8 +241,18 @@ def test_hmf_train_runs_neumf_end_to_end(monkeypatch, split, capsys):
     import hmf.split as split_module
 
     monkeypatch.setattr(split_module, "load_split", lambda *a, **k: split)
-    argv = ["train", "--dataset", "x", "--model", "neumf", "--lr", "0.01", "--epochs", "1",
-            "--json"]
+    argv = [
+        "train",
+        "--dataset",
+        "x",
+        "--model",
+        "neumf",
+        "--lr",
+        "0.01",
+        "--epochs",
+        "1",
+        "--json",
+    ]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["model"] == "neumf" and out["epochs"] == 1
@@ -213,17 +262,25 @@ def test_hmf_train_runs_neumf_end_to_end(monkeypatch, split, capsys):
 
 @pytest.mark.parametrize(
     "factory, kwargs, word",
-    [("neumf", {"layers": (41, 20, 10)}, "even"),
-     ("neumf", {"layers": (40,)}, "at least one layer"),
-     ("neumf", {"layers": (40, 0)}, "positive"),
-     ("neumf", {"dim": 0}, "dim"),
-     ("protomf", {"user_prototypes": 0, "item_prototypes": 3}, "user_prototypes"),
-     ("protomf", {"user_prototypes": 3, "item_prototypes": 2.5}, "item_prototypes"),
-     ("protomf", {"user_prototypes": 3, "item_prototypes": 3, "proto_lambda": -1.0},
-      "proto_lambda"),
-     ("protomf", {"user_prototypes": 3, "item_prototypes": 3, "proto_lambda": math.nan},
-      "proto_lambda"),
-     ("protomf", {"user_prototypes": True, "item_prototypes": 3}, "user_prototypes")],
+    [
+        ("neumf", {"layers": (41, 20, 10)}, "even"),
+        ("neumf", {"layers": (40,)}, "at least one layer"),
+        ("neumf", {"layers": (40, 0)}, "positive"),
+        ("neumf", {"dim": 0}, "dim"),
+        ("protomf", {"user_prototypes": 0, "item_prototypes": 3}, "user_prototypes"),
+        ("protomf", {"user_prototypes": 3, "item_prototypes": 2.5}, "item_prototypes"),
+        (
+            "protomf",
+            {"user_prototypes": 3, "item_prototypes": 3, "proto_lambda": -1.0},
+            "proto_lambda",
+        ),
+        (
+            "protomf",
+            {"user_prototypes": 3, "item_prototypes": 3, "proto_lambda": math.nan},
+            "proto_lambda",
+        ),
+        ("protomf", {"user_prototypes": True, "item_prototypes": 3}, "user_prototypes"),
+    ],
 )
 def test_bad_hyperparameters_are_usage_errors(factory, kwargs, word):
     with pytest.raises(UsageError, match=word):
@@ -232,10 +289,12 @@ def test_bad_hyperparameters_are_usage_errors(factory, kwargs, word):
 
 @pytest.mark.parametrize(
     "argv, word",
-    [(["--model", "protomf"], "needs --user-prototypes"),
-     (["--model", "protomf", "--user-prototypes", "3"], "needs --item-prototypes"),
-     (["--model", "neumf", "--proto-lambda", "0.1"], "does not apply to 'neumf'"),
-     (["--model", "bpr-mf", "--user-prototypes", "3"], "does not apply to 'bpr-mf'")],
+    [
+        (["--model", "protomf"], "needs --user-prototypes"),
+        (["--model", "protomf", "--user-prototypes", "3"], "needs --item-prototypes"),
+        (["--model", "neumf", "--proto-lambda", "0.1"], "does not apply to 'neumf'"),
+        (["--model", "bpr-mf", "--user-prototypes", "3"], "does not apply to 'bpr-mf'"),
+    ],
 )
 def test_cli_rejects_bad_flags(argv, word, capsys):
     assert main(["train", "--dataset", "ml-100k-implicit", *argv]) == 2
@@ -247,7 +306,16 @@ def test_cli_rejects_bad_values_from_the_model(monkeypatch, split, capsys):
     import hmf.split as split_module
 
     monkeypatch.setattr(split_module, "load_split", lambda *a, **k: split)
-    argv = ["train", "--dataset", "x", "--model", "protomf", "--user-prototypes", "0",
-            "--item-prototypes", "3"]
+    argv = [
+        "train",
+        "--dataset",
+        "x",
+        "--model",
+        "protomf",
+        "--user-prototypes",
+        "0",
+        "--item-prototypes",
+        "3",
+    ]
     assert main(argv) == 2
     assert "user_prototypes" in capsys.readouterr().err

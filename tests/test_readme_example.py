@@ -9,11 +9,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 
 from hmf import data
 from hmf.data import FormatError
-
-from conftest import REPO
 
 
 def readme_example() -> str:
@@ -45,7 +44,7 @@ def test_readme_example_is_short():
 def test_readme_example_runs(tmp_path, monkeypatch, capsys):
     code = readme_example()
     files = re.findall(r'read_ratings\("([^"]+)"', code)
-    assert files, "the README example does not call data.read_ratings(\"FILE\")"
+    assert files, 'the README example does not call data.read_ratings("FILE")'
     synthetic_ratings().to_csv(tmp_path / files[0], index=False)
     monkeypatch.chdir(tmp_path)
 
@@ -98,9 +97,17 @@ def test_from_frame_string_ids_are_coded_and_kept():
 
 
 def test_from_frame_dates_become_unix_seconds():
-    ds = data.from_frame(frame(timestamp=pd.to_datetime(["1970-01-01 00:00:10", "2016-01-01 00:00:00", "2016-01-02 00:00:00"])))
+    ds = data.from_frame(
+        frame(
+            timestamp=pd.to_datetime(
+                ["1970-01-01 00:00:10", "2016-01-01 00:00:00", "2016-01-02 00:00:00"]
+            )
+        )
+    )
     assert ds.interactions["timestamp"].tolist() == [10, 1451606400, 1451692800]
-    ds = data.from_frame(frame(timestamp=["2016-01-01T09:00+09:00", "2016-01-01", "2016-01-01 00:00:05"]))
+    ds = data.from_frame(
+        frame(timestamp=["2016-01-01T09:00+09:00", "2016-01-01", "2016-01-01 00:00:05"])
+    )
     assert ds.interactions["timestamp"].tolist() == [1451606400, 1451606400, 1451606405]
 
 
@@ -112,23 +119,46 @@ def test_from_frame_implicit_needs_no_rating():
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (frame().drop(columns="timestamp"),
-         r"column 'timestamp' is missing; expected columns user, item, rating, timestamp, "
-         r"found user, item, rating"),
+        (
+            frame().drop(columns="timestamp"),
+            r"column 'timestamp' is missing; expected columns user, item, rating, timestamp, "
+            r"found user, item, rating",
+        ),
         (frame().drop(columns="rating"), r"column 'rating' is missing.*implicit=True"),
         (frame().iloc[:0], r"no interactions"),
-        (frame(user=[1, None, 2]), r"row 1: column 'user' has no value; expected an integer or string id"),
-        (frame(item=[1.0, 2.5, 3.0]), r"row 1: column 'item' has 2\.5; expected an integer or string id"),
+        (
+            frame(user=[1, None, 2]),
+            r"row 1: column 'user' has no value; expected an integer or string id",
+        ),
+        (
+            frame(item=[1.0, 2.5, 3.0]),
+            r"row 1: column 'item' has 2\.5; expected an integer or string id",
+        ),
         (frame(item=["a", " ", "b"]), r"row 1: column 'item' has no value"),
-        (frame(rating=[4.0, np.inf, 1.0]), r"row 1: column 'rating' has inf; expected a finite number"),
-        (frame(rating=["4", "good", "1"]), r"row 1: column 'rating' has 'good'; expected a finite number"),
-        (frame(timestamp=[1.5, 2.0, 3.0]), r"row 0: column 'timestamp' has 1\.5; expected whole Unix seconds"),
-        (frame(timestamp=["2016-01-01", "yesterday", "2016-01-03"]),
-         r"row 1: column 'timestamp' has 'yesterday'; expected whole Unix seconds or an ISO 8601 date"),
-        (frame(timestamp=["100", "2016-01-01", "200"]),
-         r"column 'timestamp' mixes Unix seconds \(row 0: '100'\) and other values \(row 1: '2016-01-01'\)"),
+        (
+            frame(rating=[4.0, np.inf, 1.0]),
+            r"row 1: column 'rating' has inf; expected a finite number",
+        ),
+        (
+            frame(rating=["4", "good", "1"]),
+            r"row 1: column 'rating' has 'good'; expected a finite number",
+        ),
+        (
+            frame(timestamp=[1.5, 2.0, 3.0]),
+            r"row 0: column 'timestamp' has 1\.5; expected whole Unix seconds",
+        ),
+        (
+            frame(timestamp=["2016-01-01", "yesterday", "2016-01-03"]),
+            r"row 1: column 'timestamp' has 'yesterday'; "
+            r"expected whole Unix seconds or an ISO 8601 date",
+        ),
+        (
+            frame(timestamp=["100", "2016-01-01", "200"]),
+            r"column 'timestamp' mixes Unix seconds \(row 0: '100'\) "
+            r"and other values \(row 1: '2016-01-01'\)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_from_frame_errors_name_column_and_row(bad, message):
     with pytest.raises(FormatError, match=message):
         data.from_frame(bad)
@@ -168,17 +198,35 @@ def test_read_ratings_without_header(tmp_path):
 @pytest.mark.parametrize(
     "text, kwargs, message",
     [
-        ("user,item,score,timestamp\n1,2,3,4\n", {}, r"column 'rating' is missing; expected columns "
-         r"user, item, rating, timestamp .*found user, item, score, timestamp"),
-        ("user,item,rating,timestamp\n1,2,3,4\n1,2,x,5\n", {}, r"r\.csv, line 3: column 'rating' has 'x'"),
-        ("user,item,rating,timestamp\n1,2,3,4\n\n1,2,3,5\n", {}, r"r\.csv, line 3: column 'user' has no value"),
+        (
+            "user,item,score,timestamp\n1,2,3,4\n",
+            {},
+            r"column 'rating' is missing; expected columns "
+            r"user, item, rating, timestamp .*found user, item, score, timestamp",
+        ),
+        (
+            "user,item,rating,timestamp\n1,2,3,4\n1,2,x,5\n",
+            {},
+            r"r\.csv, line 3: column 'rating' has 'x'",
+        ),
+        (
+            "user,item,rating,timestamp\n1,2,3,4\n\n1,2,3,5\n",
+            {},
+            r"r\.csv, line 3: column 'user' has no value",
+        ),
         ("user,item,rating,timestamp\n1,,3,4\n", {}, r"r\.csv, line 2: column 'item' has no value"),
-        ("1,2,3,4\n", {"columns": ("user", "item", "rating")},
-         r"r\.csv, line 1: 4 ','-separated fields, but columns= names 3"),
-        ("uid,iid,rating,timestamp\n1,2,3,4\n", {"columns": {"userId": "user"}},
-         r"header has no column 'userId' \(named in columns=\)"),
+        (
+            "1,2,3,4\n",
+            {"columns": ("user", "item", "rating")},
+            r"r\.csv, line 1: 4 ','-separated fields, but columns= names 3",
+        ),
+        (
+            "uid,iid,rating,timestamp\n1,2,3,4\n",
+            {"columns": {"userId": "user"}},
+            r"header has no column 'userId' \(named in columns=\)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_read_ratings_errors_name_file_and_line(tmp_path, text, kwargs, message):
     path = tmp_path / "r.csv"
     path.write_text(text)

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hmf import metrics
+from hmf import metrics, registry
 from hmf.errors import UsageError
-from hmf import registry
 from hmf.experiments import run_one
 from hmf.models import reference as R
 from hmf.split import Split
@@ -25,24 +24,40 @@ def rating_split(seed=0, n_users=40, n_items=50, density=0.4):
     training."""
     rng = np.random.default_rng(seed)
     U, V = rng.normal(size=(n_users, 3)), rng.normal(size=(n_items, 3))
-    full = 3.5 + 0.5 * rng.normal(size=(n_users, 1)) + 0.5 * rng.normal(size=(1, n_items)) \
+    full = (
+        3.5
+        + 0.5 * rng.normal(size=(n_users, 1))
+        + 0.5 * rng.normal(size=(1, n_items))
         + 0.5 * U @ V.T
+    )
     full = np.clip(np.rint(full + 0.3 * rng.normal(size=full.shape)), 1, 5)
     mask = rng.random(full.shape) < density
     mask[np.arange(n_users), rng.integers(0, n_items, n_users)] = True
     mask[rng.integers(0, n_users, n_items), np.arange(n_items)] = True
     u, i = np.nonzero(mask)
     order = rng.permutation(len(u))
-    frame = pd.DataFrame({"user": u[order].astype(np.int32), "item": i[order].astype(np.int32),
-                          "rating": full[u, i][order].astype(np.float32),
-                          "timestamp": np.arange(len(u), dtype=np.int64)})
+    frame = pd.DataFrame(
+        {
+            "user": u[order].astype(np.int32),
+            "item": i[order].astype(np.int32),
+            "rating": full[u, i][order].astype(np.float32),
+            "timestamp": np.arange(len(u), dtype=np.int64),
+        }
+    )
     first = ~frame.duplicated("user") | ~frame.duplicated("item")
     rest = frame[~first]
     n = len(rest) // 10
-    train = pd.concat([frame[first], rest.iloc[2 * n:]]).reset_index(drop=True)
-    return Split("synthetic", train, rest.iloc[:n].reset_index(drop=True),
-                 rest.iloc[n:2 * n].reset_index(drop=True), np.arange(n_users),
-                 np.arange(n_items), implicit=False, verified=False)
+    train = pd.concat([frame[first], rest.iloc[2 * n :]]).reset_index(drop=True)
+    return Split(
+        "synthetic",
+        train,
+        rest.iloc[:n].reset_index(drop=True),
+        rest.iloc[n : 2 * n].reset_index(drop=True),
+        np.arange(n_users),
+        np.arange(n_items),
+        implicit=False,
+        verified=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +72,7 @@ def biased(split):
 
 def test_registered_as_extra_rows():
     assert registry.REFERENCE_MODELS == ("ref-mf-biased", "ref-mf")
-    assert R.reference_spec(True).config == {"library": "cornac", "use_bias": True,
-                                                         "k": 20}
+    assert R.reference_spec(True).config == {"library": "cornac", "use_bias": True, "k": 20}
 
 
 def test_runs_and_beats_the_global_mean(split, biased):
@@ -80,10 +94,17 @@ def test_epoch_by_epoch_equals_one_cornac_fit(split):
     assert run.best_epoch == 3  # validation RMSE still falls here, so these are epoch 3's
     order = np.random.default_rng(2).permutation(len(split.train))
     rows = split.train.iloc[order]
-    data = list(zip(rows["user"].tolist(), rows["item"].tolist(),
-                    rows["rating"].astype(float).tolist()))
-    one = MF(k=20, max_iter=3, learning_rate=R.LEARNING_RATE, lambda_reg=R.LAMBDA_REG,
-             use_bias=True, seed=2).fit(Dataset.from_uir(data, seed=2))
+    data = list(
+        zip(rows["user"].tolist(), rows["item"].tolist(), rows["rating"].astype(float).tolist())
+    )
+    one = MF(
+        k=20,
+        max_iter=3,
+        learning_rate=R.LEARNING_RATE,
+        lambda_reg=R.LAMBDA_REG,
+        use_bias=True,
+        seed=2,
+    ).fit(Dataset.from_uir(data, seed=2))
     users, items = split.test["user"].to_numpy(), split.test["item"].to_numpy()
     expected = [one.score(one.uid_map[u], one.iid_map[i]) for u, i in zip(users, items)]
     got = np.asarray(R.reference_score(run.params, users, items))
@@ -95,21 +116,27 @@ def test_unbiased_has_no_biases_and_same_seed_repeats(split):
     b = R.fit_reference(split, biased=False, seed=0, max_epochs=6, patience=6)
     assert float(a.params["mean"]) == 0.0
     assert not np.any(np.asarray(a.params["user_bias"]))
-    pd.testing.assert_frame_equal(a.history.drop(columns="seconds"),
-                                  b.history.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(
+        a.history.drop(columns="seconds"), b.history.drop(columns="seconds")
+    )
 
 
 def test_run_one_gives_a_record(split):
-    record = run_one(split, "ref-mf-biased", {"sgd_lr": 0.01, "sgd_reg": 0.02}, 0,
-                     profile="smoke")
+    record = run_one(split, "ref-mf-biased", {"sgd_lr": 0.01, "sgd_reg": 0.02}, 0, profile="smoke")
     assert record.model == "ref-mf-biased" and record.epochs <= 5
     assert set(record.test) == {"rmse"} and record.inference_seconds >= 0
 
 
 @pytest.mark.parametrize(
     "kwargs, word",
-    [({"lr": 0.0}, "lr"), ({"lambda_reg": -1.0}, "lambda_reg"), ({"k": 0}, "k"),
-     ({"max_epochs": 0}, "max_epochs"), ({"seed": -1}, "seed"), ({"lr": float("nan")}, "lr")],
+    [
+        ({"lr": 0.0}, "lr"),
+        ({"lambda_reg": -1.0}, "lambda_reg"),
+        ({"k": 0}, "k"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"seed": -1}, "seed"),
+        ({"lr": float("nan")}, "lr"),
+    ],
 )
 def test_bad_values_are_usage_errors(split, kwargs, word):
     with pytest.raises(UsageError, match=word):
@@ -117,8 +144,16 @@ def test_bad_values_are_usage_errors(split, kwargs, word):
 
 
 def test_rejects_implicit_data_and_unknown_keys(split):
-    implicit = Split("imp", split.train, split.validation, split.test, split.user_ids,
-                     split.item_ids, implicit=True, verified=False)
+    implicit = Split(
+        "imp",
+        split.train,
+        split.validation,
+        split.test,
+        split.user_ids,
+        split.item_ids,
+        implicit=True,
+        verified=False,
+    )
     with pytest.raises(UsageError, match="implicit"):
         R.fit_reference(implicit, biased=True)
     with pytest.raises(UsageError, match="sgd_lr"):

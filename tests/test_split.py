@@ -21,7 +21,9 @@ def _raw(s: split.Split, subset: str) -> list[tuple[int, int]]:
     return list(zip(s.user_ids[frame["user"]].tolist(), s.item_ids[frame["item"]].tolist()))
 
 
-@pytest.mark.parametrize("n, sizes", [(10, (6, 2, 2)), (11, (6, 2, 3)), (100, (64, 16, 20)), (7, (4, 1, 2))])
+@pytest.mark.parametrize(
+    "n, sizes", [(10, (6, 2, 2)), (11, (6, 2, 3)), (100, (64, 16, 20)), (7, (4, 1, 2))]
+)
 def test_floor_cuts(n, sizes):
     # One user and one item everywhere, so no row is filtered as cold start.
     ds = _dataset([(1, 1, 3, t) for t in range(n)])
@@ -42,10 +44,17 @@ def test_ties_keep_file_order():
 
 def test_cold_start_rows_leave_evaluation_only():
     rows = [
-        (1, 10, 5, 1), (2, 20, 4, 2), (1, 20, 3, 3), (2, 10, 2, 4), (1, 10, 1, 5),
-        (3, 10, 1, 6), (1, 30, 2, 7), (2, 20, 3, 8),  # validation: unseen user 3, unseen item 30
-        (4, 20, 3, 9), (2, 10, 4, 10),  # test: unseen user 4
-    ]  # fmt: skip
+        (1, 10, 5, 1),
+        (2, 20, 4, 2),
+        (1, 20, 3, 3),
+        (2, 10, 2, 4),
+        (1, 10, 1, 5),
+        (3, 10, 1, 6),
+        (1, 30, 2, 7),
+        (2, 20, 3, 8),  # validation: unseen user 3, unseen item 30
+        (4, 20, 3, 9),
+        (2, 10, 4, 10),  # test: unseen user 4
+    ]
     s = split.temporal_global_split(_dataset(rows))
     assert len(s.train) == 6  # floor(0.8 * 8) of the first floor(0.8 * 10) rows
     assert _raw(s, "validation") == [(2, 20)]
@@ -80,10 +89,12 @@ def test_calendar_split_months_and_activity_filter():
     for k in range(4):
         rows.append((2, 100 + k, 1, _day(f"2016-02-0{k + 1}")))
     rows += [
-        (1, 100, 1, _day("2016-04-10")), (2, 100, 1, _day("2016-04-11")),  # validation
-        (1, 101, 1, _day("2016-05-01")), (1, 999, 1, _day("2016-06-01")),  # test; 999 unseen
+        (1, 100, 1, _day("2016-04-10")),
+        (2, 100, 1, _day("2016-04-11")),  # validation
+        (1, 101, 1, _day("2016-05-01")),
+        (1, 999, 1, _day("2016-06-01")),  # test; 999 unseen
         (2, 102, 1, _day("2016-05-20")),
-    ]  # fmt: skip
+    ]
     s = split.paper_split(_dataset(rows, name="diginetica", implicit=True))
     assert s.user_ids.tolist() == [1]  # user 2 had only four training views: removed everywhere
     assert len(s.train) == 5

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import load_real
 
 from hmf import split
-from conftest import load_real
 
 pytestmark = pytest.mark.realdata
 
@@ -31,8 +31,9 @@ def test_ml1m():
     if dataset.verified:  # the official ratings.dat
         assert stats == (4463, 3594, 640133, 33344, 68816, 0.0463)
         return
-    from hmf.data.store import file_digest
     from pathlib import Path
+
+    from hmf.data.store import file_digest
 
     ratings = next(Path(f) for f in dataset.files if f.endswith("ratings.dat"))
     if file_digest(ratings, "md5") != RECONSTRUCTED_ML1M_MD5:

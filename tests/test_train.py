@@ -18,9 +18,14 @@ PLANTED = np.array([[5, 1, 3], [1, 5, 2], [3, 2, 5], [2, 4, 1]], dtype=np.float3
 
 
 def _frame(u, i, r):
-    return pd.DataFrame({"user": u.astype(np.int32), "item": i.astype(np.int32),
-                         "rating": r.astype(np.float32),
-                         "timestamp": np.arange(len(u), dtype=np.int64)})
+    return pd.DataFrame(
+        {
+            "user": u.astype(np.int32),
+            "item": i.astype(np.int32),
+            "rating": r.astype(np.float32),
+            "timestamp": np.arange(len(u), dtype=np.int64),
+        }
+    )
 
 
 def planted_split(seed=0, n_users=300, n_items=200, density=0.3, noise=0.1, implicit=False):
@@ -37,9 +42,16 @@ def planted_split(seed=0, n_users=300, n_items=200, density=0.3, noise=0.1, impl
     order = rng.permutation(len(u))
     frame = _frame(u[order], i[order], r[order])
     a, b = int(0.8 * len(frame)), int(0.9 * len(frame))
-    split = Split("planted", frame[:a].reset_index(drop=True),
-                  frame[a:b].reset_index(drop=True), frame[b:].reset_index(drop=True),
-                  np.arange(n_users), np.arange(n_items), implicit=implicit, verified=True)
+    split = Split(
+        "planted",
+        frame[:a].reset_index(drop=True),
+        frame[a:b].reset_index(drop=True),
+        frame[b:].reset_index(drop=True),
+        np.arange(n_users),
+        np.arange(n_items),
+        implicit=implicit,
+        verified=True,
+    )
     return split, cu, ci
 
 
@@ -73,8 +85,10 @@ def _strip(history):
 def test_same_seed_gives_identical_numbers(name):
     split, _, _ = planted_split(n_users=60, n_items=150, implicit=name.startswith("bpr"))
     spec = registry.make_model(name, user_clusters=(6, 3), item_clusters=4)
-    runs = [train.fit(spec, split, lr=1e-2, weight_decay=1e-3, seed=seed, max_epochs=4)
-            for seed in (7, 7, 8)]
+    runs = [
+        train.fit(spec, split, lr=1e-2, weight_decay=1e-3, seed=seed, max_epochs=4)
+        for seed in (7, 7, 8)
+    ]
     pd.testing.assert_frame_equal(_strip(runs[0].history), _strip(runs[1].history))
     for a, b in zip(jax.tree.leaves(runs[0].params), jax.tree.leaves(runs[1].params)):
         np.testing.assert_array_equal(a, b)
@@ -87,8 +101,7 @@ def test_early_stopping_returns_the_best_epoch(planted):
     split, _, _ = planted
     spec = models.mf()
     # a large rate overfits fast, so validation RMSE turns up well before max_epochs
-    result = train.fit(spec, split, lr=5e-2, weight_decay=0.0, seed=0, max_epochs=200,
-                       patience=3)
+    result = train.fit(spec, split, lr=5e-2, weight_decay=0.0, seed=0, max_epochs=200, patience=3)
     h = result.history
     assert result.epochs < 200 and result.epochs == result.best_epoch + 3
     best = h["validation_rmse"].idxmin()
@@ -105,8 +118,7 @@ def test_partial_last_batch_is_masked_not_dropped():
     frame = _frame(rng.integers(0, 4, 10), rng.integers(0, 5, 10), rng.uniform(1, 5, 10))
     split = Split("tiny", frame, frame, frame, np.arange(4), np.arange(5), False, True)
     spec = models.mf(dim=3)
-    result = train.fit(spec, split, lr=1e-9, weight_decay=0.0, seed=0, max_epochs=1,
-                       batch_size=4)
+    result = train.fit(spec, split, lr=1e-9, weight_decay=0.0, seed=0, max_epochs=1, batch_size=4)
     params = spec.init(jax.random.split(jax.random.key(0))[0], 4, 5)
     pred = spec.score(params, jnp.asarray(frame["user"]), jnp.asarray(frame["item"]))
     expected = float(jnp.mean(jnp.square(jnp.asarray(frame["rating"]) - pred)))
@@ -122,8 +134,9 @@ def test_weight_decay_reaches_parameters_without_gradient():
     lr, wd = 0.1, 0.5
     result = train.fit(spec, split, lr=lr, weight_decay=wd, seed=0, max_epochs=1)
     init = spec.init(jax.random.split(jax.random.key(0))[0], 4, 2)
-    np.testing.assert_allclose(result.params["user"].table[3],
-                               init["user"].table[3] * (1 - lr * wd), rtol=1e-5)
+    np.testing.assert_allclose(
+        result.params["user"].table[3], init["user"].table[3] * (1 - lr * wd), rtol=1e-5
+    )
 
 
 def test_bpr_negatives_avoid_training_interactions():
@@ -131,8 +144,9 @@ def test_bpr_negatives_avoid_training_interactions():
     users = jnp.array([0, 0, 0, 1, 1, 2] * 50)
     items = np.array([0, 1, 2, 3, 4, 6])
     keys = metrics.interaction_keys(np.array([0, 0, 0, 1, 1, 2]), items, n_items)
-    neg = np.asarray(train.sample_negatives(jax.random.key(0), users, jnp.asarray(keys, jnp.int32),
-                                            n_items))
+    neg = np.asarray(
+        train.sample_negatives(jax.random.key(0), users, jnp.asarray(keys, jnp.int32), n_items)
+    )
     pairs = set(zip([0, 0, 0, 1, 1, 2], items))
     assert not any((int(u), int(j)) in pairs for u, j in zip(users, neg))
     assert set(neg[np.asarray(users) == 0]) == {3, 4, 5, 6}  # uniform over the rest: all appear
@@ -147,8 +161,7 @@ def test_bpr_hmf_learns_to_rank():
     """
     split, _, _ = planted_split(n_users=200, n_items=300, density=0.5, implicit=True)
     spec = models.bpr_hmf(user_clusters=8, item_clusters=6)
-    result = train.fit(spec, split, lr=1e-2, weight_decay=1e-4, seed=0, max_epochs=40,
-                       patience=40)
+    result = train.fit(spec, split, lr=1e-2, weight_decay=1e-4, seed=0, max_epochs=40, patience=40)
     assert "validation_mrr@10" in result.history.columns
     test = metrics.evaluate(spec, result.params, split, "test", seed=0)
     assert test["hit_ratio@10"] > 0.25
@@ -156,9 +169,15 @@ def test_bpr_hmf_learns_to_rank():
 
 @pytest.mark.parametrize(
     "kwargs, word",
-    [({"lr": 0.0}, "lr"), ({"lr": -1e-3}, "lr"), ({"weight_decay": -1.0}, "weight_decay"),
-     ({"max_epochs": 0}, "max_epochs"), ({"patience": 0}, "patience"),
-     ({"seed": -1}, "seed"), ({"lr": float("nan")}, "lr")],
+    [
+        ({"lr": 0.0}, "lr"),
+        ({"lr": -1e-3}, "lr"),
+        ({"weight_decay": -1.0}, "weight_decay"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"patience": 0}, "patience"),
+        ({"seed": -1}, "seed"),
+        ({"lr": float("nan")}, "lr"),
+    ],
 )
 def test_fit_rejects_impossible_values(planted, kwargs, word):
     args = {"lr": 1e-3, "weight_decay": 1e-4} | kwargs
@@ -168,10 +187,13 @@ def test_fit_rejects_impossible_values(planted, kwargs, word):
 
 @pytest.mark.parametrize(
     "argv, word",
-    [(["--model", "svd"], "unknown model"), (["--model", "hmf", "--user-clusters", "0"],
-     "--user-clusters"), (["--model", "mf", "--lr", "-1"], "--lr"),
-     (["--model", "mf", "--item-clusters", "5"], "does not apply to 'mf'"),
-     (["--model", "hmf", "--epochs", "0"], "--epochs")],
+    [
+        (["--model", "svd"], "unknown model"),
+        (["--model", "hmf", "--user-clusters", "0"], "--user-clusters"),
+        (["--model", "mf", "--lr", "-1"], "--lr"),
+        (["--model", "mf", "--item-clusters", "5"], "does not apply to 'mf'"),
+        (["--model", "hmf", "--epochs", "0"], "--epochs"),
+    ],
 )
 def test_cli_rejects_impossible_values(argv, word, capsys):
     assert main(["train", "--dataset", "ml-100k", *argv]) == 2

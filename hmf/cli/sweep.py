@@ -11,27 +11,47 @@ from hmf.profiles import current_profile, get_profile
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "sweep", help="train a profile's grid x seeds; finished runs are skipped",
+        "sweep",
+        help="train a profile's grid x seeds; finished runs are skipped",
         description="Run every configuration of a profile's grid with every seed and write one "
         "record per run under the results directory. Rerunning skips finished runs.",
-    )  # fmt: skip
+    )
     parser.add_argument("--dataset", action="append", required=True, help="repeatable")
     parser.add_argument("--model", action="append", required=True, help="repeatable")
-    parser.add_argument("--profile", default=None, help="smoke, book or paper (default $HMF_PROFILE or book)")
+    parser.add_argument(
+        "--profile", default=None, help="smoke, book or paper (default $HMF_PROFILE or book)"
+    )
     parser.add_argument("--results-dir", default=None, help="default: $HMF_RESULTS_DIR or results/")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
-    parser.add_argument("--study", choices=("accuracy", "depth"), default="accuracy",
-                        help="accuracy: the Table 3 grid; depth: Table 6 (needs accuracy records)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--study",
+        choices=("accuracy", "depth"),
+        default="accuracy",
+        help="accuracy: the Table 3 grid; depth: Table 6 (needs accuracy records)",
+    )
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--vectorize", action="store_true",
-                        help="train runs of one model shape together (jax.vmap over lr, weight "
-                        "decay and seed); same records; meant for a GPU - on a CPU it is "
-                        "slower than the default (book/performance)")
-    parser.add_argument("--max-members", type=int, default=None,
-                        help="with --vectorize: at most this many runs per batch (memory)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="Dask scheduler address (tcp://host:8786): run on that cluster "
-                        "instead of local processes (needs the 'cluster' extra)")
+    parser.add_argument(
+        "--vectorize",
+        action="store_true",
+        help="train runs of one model shape together (jax.vmap over lr, weight "
+        "decay and seed); same records; meant for a GPU - on a CPU it is "
+        "slower than the default (book/performance)",
+    )
+    parser.add_argument(
+        "--max-members",
+        type=int,
+        default=None,
+        help="with --vectorize: at most this many runs per batch (memory)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address (tcp://host:8786): run on that cluster "
+        "instead of local processes (needs the 'cluster' extra)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -40,9 +60,17 @@ def run(args: argparse.Namespace) -> int:
     for flag, value in (("--workers", args.workers), ("--max-members", args.max_members)):
         if value is not None:
             checks.integer(value, flag, low=1)
-    paths = run_plan(args.dataset, args.model, profile.name, root=args.results_dir,
-                     data_dir=args.data_dir, workers=args.workers, study=args.study,
-                     vectorize=args.vectorize, scheduler=args.scheduler,
-                     max_members=args.max_members)
+    paths = run_plan(
+        args.dataset,
+        args.model,
+        profile.name,
+        root=args.results_dir,
+        data_dir=args.data_dir,
+        workers=args.workers,
+        study=args.study,
+        vectorize=args.vectorize,
+        scheduler=args.scheduler,
+        max_members=args.max_members,
+    )
     print(f"{len(paths)} records under {profile.name} profile")
     return 0

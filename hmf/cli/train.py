@@ -27,12 +27,20 @@ def register(subparsers) -> None:
         description="Train once on the paper's split (Section 4.1) and print validation and "
         "test metrics, epochs run, and training and inference seconds.",
     )
-    parser.add_argument("--dataset", required=True, help="ml-100k, ml-1m, ciao, diginetica, or NAME-implicit (ratings as views)")
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help="ml-100k, ml-1m, ciao, diginetica, or NAME-implicit (ratings as views)",
+    )
     parser.add_argument("--model", required=True, help=f"one of {', '.join(registry.MODELS)}")
     for key, param in registry.PARAMETERS.items():
         parser.add_argument(_flag(key), dest=key, type=param.kind, default=None, help=param.help)
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="maximum epochs/iterations (default: the profile's; paper 512 / 128)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="maximum epochs/iterations (default: the profile's; paper 512 / 128)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     parser.add_argument("--data-dir", default=None, help="directory holding the data sets")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -44,8 +52,10 @@ def config_from_args(args: argparse.Namespace) -> dict:
     accepted = registry.get(args.model).keys
     for key in registry.PARAMETERS:
         if key not in accepted and getattr(args, key) is not None:
-            raise UsageError(f"{_flag(key)} does not apply to {args.model!r} "
-                             f"(it takes {', '.join(map(_flag, accepted))})")
+            raise UsageError(
+                f"{_flag(key)} does not apply to {args.model!r} "
+                f"(it takes {', '.join(map(_flag, accepted))})"
+            )
     config = {}
     for key in accepted:
         value = getattr(args, key)
@@ -65,8 +75,9 @@ def config_from_args(args: argparse.Namespace) -> dict:
         try:
             config["item_levels"] = [int(x) for x in str(config["item_levels"]).split(",")]
         except ValueError:
-            raise UsageError(f"--item-levels must be comma-separated integers, got "
-                             f"{config['item_levels']!r}") from None
+            raise UsageError(
+                f"--item-levels must be comma-separated integers, got {config['item_levels']!r}"
+            ) from None
     return config
 
 
@@ -77,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
     checks.integer(args.seed, "--seed", low=0)
     profile = current_profile()
     split = splits.load_split(args.dataset, args.data_dir)
-    record = run_one(split, args.model, config, args.seed, profile=profile.name,
-                     max_epochs=args.epochs)
+    record = run_one(
+        split, args.model, config, args.seed, profile=profile.name, max_epochs=args.epochs
+    )
     out = {
         "dataset": record.dataset,
         "model": record.model,
@@ -103,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         values = ", ".join(f"{k} {v:.4f}" for k, v in out[subset].items())
         print(f"  {subset}: {values}")
     print(f"  epochs: {record.epochs} (best {record.best_epoch})")
-    print(f"  train seconds: {record.train_seconds:.2f}   inference seconds: "
-          f"{record.inference_seconds:.4f}   device: {out['device']}")
+    print(
+        f"  train seconds: {record.train_seconds:.2f}   inference seconds: "
+        f"{record.inference_seconds:.4f}   device: {out['device']}"
+    )
     return 0

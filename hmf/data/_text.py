@@ -7,8 +7,8 @@ a rule do we scan line by line to name the first offending line.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,9 @@ def read_text(path: Path, encoding: str) -> str:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise FormatError(f"{path}, line {line}: not valid {encoding} text ({exc.reason})") from None
+        raise FormatError(
+            f"{path}, line {line}: not valid {encoding} text ({exc.reason})"
+        ) from None
 
 
 def _first_bad_line(
@@ -56,7 +58,10 @@ def _first_bad_line(
             continue
         fields = line.split(sep) if sep != "whitespace" else line.split()
         if len(fields) != len(columns):
-            return number, f"expected {len(columns)} fields ({', '.join(columns)}), found {len(fields)}"
+            return (
+                number,
+                f"expected {len(columns)} fields ({', '.join(columns)}), found {len(fields)}",
+            )
         for name, value in zip(columns, fields):
             check = checks.get(name)
             if check is not None and not check(value):

@@ -24,13 +24,19 @@ _COLUMNS = ("user", "item", "category", "rating", "helpfulness", "timestamp")
 def parse_ciao(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     path = paths[RATINGS_FILE]
     raw = read_delimited(
-        path, read_text(path, "ascii"), "whitespace", _COLUMNS, float_columns=_COLUMNS,
+        path,
+        read_text(path, "ascii"),
+        "whitespace",
+        _COLUMNS,
+        float_columns=_COLUMNS,
         what="six integral %.7e fields: user product category rating helpfulness timestamp",
-    )  # fmt: skip
+    )
     bad = ~raw["rating"].between(1, 5)
     if bad.any():
         line = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        raise FormatError(f"{path}, line {line}: rating {raw['rating'].iloc[line - 1]} outside 1..5")
+        raise FormatError(
+            f"{path}, line {line}: rating {raw['rating'].iloc[line - 1]} outside 1..5"
+        )
     ratings = pd.DataFrame(
         {
             "user": raw["user"].to_numpy(),

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -106,7 +105,8 @@ def _ratings(values: pd.Series, name: str, locate: Locate) -> np.ndarray:
     if bad.any():
         i = _first(bad)
         raise FormatError(
-            f"{name}: {locate(i)}: column 'rating' has {_shown(values.iloc[i])}; expected {expected}"
+            f"{name}: {locate(i)}: column 'rating' has {_shown(values.iloc[i])}; "
+            f"expected {expected}"
         )
     return numbers.astype(np.float32)
 
@@ -143,7 +143,8 @@ def _timestamps(values: pd.Series, name: str, locate: Locate) -> np.ndarray:
                 dates = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
             except (ValueError, TypeError) as exc:
                 raise FormatError(
-                    f"{name}: column 'timestamp' cannot be read as dates ({exc}); expected {expected}"
+                    f"{name}: column 'timestamp' cannot be read as dates ({exc}); "
+                    f"expected {expected}"
                 ) from None
             bad = dates.isna().to_numpy()
             if bad.any():
@@ -181,7 +182,11 @@ def _build(frame, name: str, implicit: bool, locate: Locate, notes=(), files=())
     found = [str(c) for c in frame.columns]
     for column in required:
         if column not in frame.columns:
-            hint = " (or pass implicit=True for feedback without ratings)" if column == "rating" else ""
+            hint = (
+                " (or pass implicit=True for feedback without ratings)"
+                if column == "rating"
+                else ""
+            )
             raise FormatError(
                 f"{name}: column {column!r} is missing; expected columns "
                 f"{', '.join(COLUMNS)}{hint}, found {', '.join(found) or 'none'}"
@@ -259,10 +264,16 @@ def read_ratings(
     header = columns is None or isinstance(columns, Mapping)
     try:
         frame = pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
-            encoding=encoding, engine="python" if len(sep) > 1 else "c",
-            header=0 if header else None, index_col=False,
-        )  # fmt: skip
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding=encoding,
+            engine="python" if len(sep) > 1 else "c",
+            header=0 if header else None,
+            index_col=False,
+        )
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: not valid {encoding} text ({exc.reason})") from None
     except pd.errors.ParserError as exc:
@@ -289,6 +300,10 @@ def read_ratings(
     frame = frame.replace("", np.nan)
     first_line = 2 if header else 1
     return _build(
-        frame, name, implicit, lambda i: f"{path}, line {i + first_line}",
-        notes=(f"read from {path}",), files=(str(path),),
-    )  # fmt: skip
+        frame,
+        name,
+        implicit,
+        lambda i: f"{path}, line {i + first_line}",
+        notes=(f"read from {path}",),
+        files=(str(path),),
+    )

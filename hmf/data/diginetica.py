@@ -31,7 +31,9 @@ _COLUMNS = ("session", "user", "item", "timeframe", "eventdate")
 
 
 def _fail(path: Path, lines: list[str], problem_row: int, problem: str) -> FormatError:
-    return FormatError(f"{path}, line {problem_row + 2}: {problem} (got {lines[problem_row + 1]!r})")
+    return FormatError(
+        f"{path}, line {problem_row + 2}: {problem} (got {lines[problem_row + 1]!r})"
+    )
 
 
 def parse_diginetica(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -46,9 +48,14 @@ def parse_diginetica(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame
         )
     try:
         raw = pd.read_csv(
-            io.StringIO(text), sep=";", header=0, names=list(_COLUMNS), dtype=str,
-            keep_default_na=False, on_bad_lines="error",
-        )  # fmt: skip
+            io.StringIO(text),
+            sep=";",
+            header=0,
+            names=list(_COLUMNS),
+            dtype=str,
+            keep_default_na=False,
+            on_bad_lines="error",
+        )
     except (pd.errors.ParserError, ValueError) as exc:
         raise FormatError(f"{path}: {exc}") from None
     for column in ("session", "item", "timeframe"):
@@ -69,7 +76,9 @@ def parse_diginetica(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame
         raise _fail(path, lines, row, "eventdate is not YYYY-MM-DD")
 
     raw["day"] = dates
-    raw = raw[(dates >= pd.Timestamp(FIRST_DAY, tz="UTC")) & (dates <= pd.Timestamp(LAST_DAY, tz="UTC"))]
+    raw = raw[
+        (dates >= pd.Timestamp(FIRST_DAY, tz="UTC")) & (dates <= pd.Timestamp(LAST_DAY, tz="UTC"))
+    ]
     # Views in the order they happened: by day, then session, then position in the session.
     raw = raw.sort_values(["day", "session", "timeframe"], kind="stable")
     session_user = raw.dropna(subset=["user"]).groupby("session")["user"].last()

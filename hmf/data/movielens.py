@@ -19,26 +19,71 @@ from hmf.data._types import FormatError
 __all__ = ["parse_ml100k", "parse_ml1m"]
 
 ML100K_GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
-    "Sci-Fi", "Thriller", "War", "Western",
-)  # fmt: skip
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+)
 
 # ML-1M codes, from the archive's README.
-ML1M_AGES = {1: "Under 18", 18: "18-24", 25: "25-34", 35: "35-44", 45: "45-49", 50: "50-55", 56: "56+"}
+ML1M_AGES = {
+    1: "Under 18",
+    18: "18-24",
+    25: "25-34",
+    35: "35-44",
+    45: "45-49",
+    50: "50-55",
+    56: "56+",
+}
 ML1M_OCCUPATIONS = (
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
-    "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker",
-    "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
-    "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
-)  # fmt: skip
+    "other",
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
+)
 
 _RATING_COLUMNS = ("user", "item", "rating", "timestamp")
 
 
 def _ratings(path: Path, sep: str, what: str) -> pd.DataFrame:
     frame = read_delimited(
-        path, read_text(path, "ascii"), sep, _RATING_COLUMNS, integer_columns=_RATING_COLUMNS,
+        path,
+        read_text(path, "ascii"),
+        sep,
+        _RATING_COLUMNS,
+        integer_columns=_RATING_COLUMNS,
         what=what,
     )
     bad = ~frame["rating"].between(1, 5)
@@ -57,9 +102,13 @@ def parse_ml100k(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd
     path = paths["ml-100k/u.item"]
     columns = ("item", "title", "release_date", "video_release_date", "url", *ML100K_GENRES)
     raw = read_delimited(
-        path, read_text(path, "latin-1"), "|", columns,
-        integer_columns=("item", *ML100K_GENRES), what="24 '|'-separated fields",
-    )  # fmt: skip
+        path,
+        read_text(path, "latin-1"),
+        "|",
+        columns,
+        integer_columns=("item", *ML100K_GENRES),
+        what="24 '|'-separated fields",
+    )
     flags = raw[list(ML100K_GENRES)].to_numpy(bool)
     items = pd.DataFrame(
         {
@@ -72,9 +121,13 @@ def parse_ml100k(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd
 
     path = paths["ml-100k/u.user"]
     raw = read_delimited(
-        path, read_text(path, "latin-1"), "|", ("user", "age", "gender", "occupation", "zip"),
-        integer_columns=("user", "age"), what="id|age|gender|occupation|zip",
-    )  # fmt: skip
+        path,
+        read_text(path, "latin-1"),
+        "|",
+        ("user", "age", "gender", "occupation", "zip"),
+        integer_columns=("user", "age"),
+        what="id|age|gender|occupation|zip",
+    )
     users = raw.set_index("user")
     return ratings, users, items
 
@@ -84,16 +137,24 @@ def parse_ml1m(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
 
     path = paths["ml-1m/movies.dat"]
     raw = read_delimited(
-        path, read_text(path, "latin-1"), "::", ("item", "title", "genres"),
-        integer_columns=("item",), what="MovieID::Title::Genres",
-    )  # fmt: skip
+        path,
+        read_text(path, "latin-1"),
+        "::",
+        ("item", "title", "genres"),
+        integer_columns=("item",),
+        what="MovieID::Title::Genres",
+    )
     items = raw.set_index("item")
 
     path = paths["ml-1m/users.dat"]
     raw = read_delimited(
-        path, read_text(path, "latin-1"), "::", ("user", "gender", "age", "occupation", "zip"),
-        integer_columns=("user", "age", "occupation"), what="UserID::Gender::Age::Occupation::Zip",
-    )  # fmt: skip
+        path,
+        read_text(path, "latin-1"),
+        "::",
+        ("user", "gender", "age", "occupation", "zip"),
+        integer_columns=("user", "age", "occupation"),
+        what="UserID::Gender::Age::Occupation::Zip",
+    )
     unknown = ~raw["occupation"].between(0, len(ML1M_OCCUPATIONS) - 1)
     if unknown.any():
         line = int(np.flatnonzero(unknown.to_numpy())[0]) + 1

@@ -8,8 +8,8 @@ Paths are relative to a data root laid out as the official archives extract
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -54,11 +54,19 @@ _GROUPLENS = "published by GroupLens (ml-*.zip.md5)"
 def _movielens(name: str, title: str, files, parse, digest: str) -> DatasetSpec:
     """A MovieLens release: its archive on the GroupLens server, digest published beside it."""
     return DatasetSpec(
-        name=name, title=title, implicit=False, files=files, parse=parse,
+        name=name,
+        title=title,
+        implicit=False,
+        files=files,
+        parse=parse,
         homepage=f"https://grouplens.org/datasets/movielens/{name.removeprefix('ml-')}/",
-        archive=ArchiveSpec(url=f"https://files.grouplens.org/datasets/movielens/{name}.zip",
-                            digest=digest, filename=f"{name}.zip"),
-        licence="GroupLens: research use; redistribution needs permission")
+        archive=ArchiveSpec(
+            url=f"https://files.grouplens.org/datasets/movielens/{name}.zip",
+            digest=digest,
+            filename=f"{name}.zip",
+        ),
+        licence="GroupLens: research use; redistribution needs permission",
+    )
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -150,4 +158,3 @@ DATASETS: dict[str, DatasetSpec] = {
 def get_spec(name: str) -> DatasetSpec:
     """The registry entry for ``name``; an unknown name lists the known ones."""
     return checks.lookup(DATASETS, name, "dataset")
-

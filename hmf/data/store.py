@@ -26,7 +26,15 @@ import pooch  # well-tested HTTP download with a progress bar; we do the checkin
 from hmf.data._types import ChecksumError, DataError, Dataset, DatasetMissingError
 from hmf.data.registry import DatasetSpec, FileSpec, get_spec
 
-__all__ = ["cache_dir", "search_roots", "locate", "fetch", "load", "file_digest", "UnverifiedCopyWarning"]
+__all__ = [
+    "cache_dir",
+    "search_roots",
+    "locate",
+    "fetch",
+    "load",
+    "file_digest",
+    "UnverifiedCopyWarning",
+]
 
 
 class UnverifiedCopyWarning(UserWarning):
@@ -51,7 +59,8 @@ def search_roots(data_dir: str | os.PathLike | None = None) -> list[Path]:
 
 
 def file_digest(path: Path, algorithm: str) -> str:
-    """Hex digest of a file; ``gitblob`` is git's blob id (sha1 over ``"blob <size>\\0"`` + data)."""
+    """Hex digest of a file; ``gitblob`` is git's blob id (sha1 over ``"blob <size>\\0"`` +
+    data)."""
     if algorithm == "gitblob":
         hasher = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
     else:
@@ -88,11 +97,7 @@ def locate(name: str, data_dir: str | os.PathLike | None = None) -> tuple[dict[s
             return paths, _verify_local(spec, paths)
     first = spec.files[0].path
     looked = ", ".join(str(r) for r in roots)
-    how = (
-        f"run `hmf data fetch {name}` to download it"
-        if spec.archive
-        else spec.manual
-    )
+    how = f"run `hmf data fetch {name}` to download it" if spec.archive else spec.manual
     raise DatasetMissingError(
         f"{spec.title} not found: looked for {first} under {looked}. {how.rstrip('.')}; "
         "or set HMF_DATA_DIR to a directory laid out as the official archives extract."
@@ -161,9 +166,12 @@ def _download(spec: DatasetSpec, root: Path, progress: bool) -> dict[str, Path]:
         try:
             downloaded = Path(
                 pooch.retrieve(
-                    archive.url, known_hash=None, fname=archive.filename, path=tmp_dir,
+                    archive.url,
+                    known_hash=None,
+                    fname=archive.filename,
+                    path=tmp_dir,
                     progressbar=progress,
-                )  # fmt: skip
+                )
             )
         except Exception as exc:  # network errors come in many types
             raise DataError(f"download of {archive.url} failed: {exc}") from None

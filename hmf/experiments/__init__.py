@@ -26,8 +26,24 @@ from hmf.experiments.studies import ensure_records, run_plan
 from hmf.experiments.trainers import fit_config, run_group, run_one
 
 __all__ = [
-    "Record", "config_key", "default_results_dir", "environment", "load_records", "read_record",
-    "record_path", "records_frame", "write_record", "select", "selected_config",
-    "selection_check", "summarize", "tukey_against", "ensure_records", "run_plan", "fit_config",
-    "run_group", "run_one", "sweep",
+    "Record",
+    "config_key",
+    "default_results_dir",
+    "environment",
+    "load_records",
+    "read_record",
+    "record_path",
+    "records_frame",
+    "write_record",
+    "select",
+    "selected_config",
+    "selection_check",
+    "summarize",
+    "tukey_against",
+    "ensure_records",
+    "run_plan",
+    "fit_config",
+    "run_group",
+    "run_one",
+    "sweep",
 ]

@@ -40,8 +40,14 @@ __all__ = ["run_on_cluster", "remote_job"]
 _CONNECT_TIMEOUT = "30s"
 
 
-def remote_job(dataset: str, data_dir: str | None, model: str, jobs: list[tuple[dict, int]],
-               profile: str, vectorize: bool) -> list[dict[str, Any]]:
+def remote_job(
+    dataset: str,
+    data_dir: str | None,
+    model: str,
+    jobs: list[tuple[dict, int]],
+    profile: str,
+    vectorize: bool,
+) -> list[dict[str, Any]]:
     """Runs on a worker: train ``jobs`` (one vectorised group, or runs one at a time) and
     return their records as dicts."""
     records = run_chunk(split_for(dataset, data_dir), model, jobs, profile, vectorize)
@@ -52,29 +58,47 @@ def _client(scheduler: str):
     try:
         from distributed import Client
     except ImportError as exc:
-        raise UsageError("--scheduler needs Dask: pip install 'hmf-companion[cluster]' "
-                         f"(dask[distributed]): {exc}") from None
+        raise UsageError(
+            "--scheduler needs Dask: pip install 'hmf-companion[cluster]' "
+            f"(dask[distributed]): {exc}"
+        ) from None
     try:
         return Client(scheduler, timeout=_CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
 
 
-def run_on_cluster(scheduler: str, root: Path, dataset: str, data_dir: str | None, model: str,
-                   jobs: list[tuple[dict, int]], profile: str, *, vectorize: bool = False,
-                   max_members: int | None = None, progress: bool = True) -> list[Path]:
+def run_on_cluster(
+    scheduler: str,
+    root: Path,
+    dataset: str,
+    data_dir: str | None,
+    model: str,
+    jobs: list[tuple[dict, int]],
+    profile: str,
+    *,
+    vectorize: bool = False,
+    max_members: int | None = None,
+    progress: bool = True,
+) -> list[Path]:
     """Send ``jobs`` (the missing ``(config, seed)`` runs) to the cluster at ``scheduler`` and
     write every returned record under ``root``; returns the written paths."""
     client = _client(scheduler)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        chunks = plan_chunks(model, jobs, vectorize=vectorize, parts=n_workers,
-                             max_members=max_members)
-        futures = [client.submit(remote_job, dataset, data_dir, model, chunk, profile, vectorize,
-                                 pure=False) for chunk in chunks]
+        chunks = plan_chunks(
+            model, jobs, vectorize=vectorize, parts=n_workers, max_members=max_members
+        )
+        futures = [
+            client.submit(
+                remote_job, dataset, data_dir, model, chunk, profile, vectorize, pure=False
+            )
+            for chunk in chunks
+        ]
         paths = []
-        bar = tqdm(total=len(jobs), desc=f"{dataset} {model} (dask)", unit="run",
-                   disable=not progress)
+        bar = tqdm(
+            total=len(jobs), desc=f"{dataset} {model} (dask)", unit="run", disable=not progress
+        )
         try:
             from distributed import as_completed
 

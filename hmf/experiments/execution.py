@@ -34,12 +34,20 @@ __all__ = ["sweep"]
 
 def _worker_init() -> None:
     # One XLA thread per process: with as many processes as cores this beats sharing them.
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               " --xla_cpu_multi_thread_eigen=false")
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+    )
 
 
-def _run_and_write(root: str, dataset: str, data_dir: str | None, model: str, chunk: list,
-                   profile: str, vectorize: bool) -> int:
+def _run_and_write(
+    root: str,
+    dataset: str,
+    data_dir: str | None,
+    model: str,
+    chunk: list,
+    profile: str,
+    vectorize: bool,
+) -> int:
     records = run_chunk(split_for(dataset, data_dir), model, chunk, profile, vectorize)
     for record in records:
         write_record(Path(root), record)
@@ -51,10 +59,21 @@ def _on_accelerator() -> bool:
     return jax.default_backend() != "cpu"
 
 
-def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], *,
-          profile: str, root: Path | None = None, data_dir: str | None = None,
-          workers: int | None = None, progress: bool = True, vectorize: bool = False,
-          scheduler: str | None = None, max_members: int | None = None) -> list[Path]:
+def sweep(
+    dataset: str,
+    model: str,
+    grid: Iterable[dict],
+    seeds: Iterable[int],
+    *,
+    profile: str,
+    root: Path | None = None,
+    data_dir: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    vectorize: bool = False,
+    scheduler: str | None = None,
+    max_members: int | None = None,
+) -> list[Path]:
     """Run every (configuration, seed) whose record is missing; return all record paths.
 
     ``vectorize``: train runs of one model shape together (models that are not gradient-trained
@@ -68,13 +87,27 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
     root = Path(root or default_results_dir())
     seeds = list(seeds)
     paths = [record_path(root, profile, dataset, model, c, s) for c in grid for s in seeds]
-    jobs = [(c, s) for c in grid for s in seeds
-            if not record_path(root, profile, dataset, model, c, s).exists()]
+    jobs = [
+        (c, s)
+        for c in grid
+        for s in seeds
+        if not record_path(root, profile, dataset, model, c, s).exists()
+    ]
     if not jobs:
         return paths
     if scheduler is not None:
-        run_on_cluster(scheduler, root, dataset, data_dir, model, jobs, profile,
-                       vectorize=vectorize, max_members=max_members, progress=progress)
+        run_on_cluster(
+            scheduler,
+            root,
+            dataset,
+            data_dir,
+            model,
+            jobs,
+            profile,
+            vectorize=vectorize,
+            max_members=max_members,
+            progress=progress,
+        )
         return paths
     # One process per accelerator: several would each claim most of the GPU's memory.
     default = 1 if vectorize and _on_accelerator() else os.cpu_count() or 1
@@ -90,8 +123,9 @@ def sweep(dataset: str, model: str, grid: Iterable[dict], seeds: Iterable[int], 
             return paths
         context = multiprocessing.get_context("spawn")  # JAX is not fork-safe
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-            futures = [pool.submit(_run_and_write, *args, chunk, profile, vectorize)
-                       for chunk in chunks]
+            futures = [
+                pool.submit(_run_and_write, *args, chunk, profile, vectorize) for chunk in chunks
+            ]
             for future in as_completed(futures):
                 bar.update(future.result())
     return paths

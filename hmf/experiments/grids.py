@@ -18,8 +18,14 @@ from typing import Any
 from hmf import registry
 from hmf.errors import UsageError
 
-__all__ = ["WEIGHT_DECAYS", "LEARNING_RATES", "grid", "ranking_clusters", "PAPER_USER_CLUSTERS",
-           "PAPER_ITEM_CLUSTERS"]
+__all__ = [
+    "WEIGHT_DECAYS",
+    "LEARNING_RATES",
+    "grid",
+    "ranking_clusters",
+    "PAPER_USER_CLUSTERS",
+    "PAPER_ITEM_CLUSTERS",
+]
 
 WEIGHT_DECAYS = (1e-2, 1e-3, 1e-4, 1e-5, 0.0)
 LEARNING_RATES = (1e-2, 1e-3, 1e-4)
@@ -82,14 +88,25 @@ def _paper(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[st
         "mf": _optimiser(),
         "hmf": [dict(o, **c) for o in _optimiser() for c in _clusters(paper_pairs)],
         "ihsr": [dict(lam=lam, **c) for lam in IHSR_LAMBDAS for c in _clusters(paper_pairs)],
-        "etree": [dict(item_levels=list(t), lam=lam, mu=m) for t in ETREE_LEVELS
-                  for lam in ETREE_REG for m in ETREE_REG],
+        "etree": [
+            dict(item_levels=list(t), lam=lam, mu=m)
+            for t in ETREE_LEVELS
+            for lam in ETREE_REG
+            for m in ETREE_REG
+        ],
         "bpr-mf": _optimiser(),
         "neumf": _optimiser(),
-        "bpr-hmf": [dict(o, **c) for o in _optimiser() for c in _clusters(ranking_clusters(n_users, n_items))],
-        "protomf": [dict(o, proto_lambda=pl, user_prototypes=u, item_prototypes=i)
-                    for o in _optimiser() for pl in PROTO_LAMBDAS
-                    for u, i in ranking_clusters(n_users, n_items)],
+        "bpr-hmf": [
+            dict(o, **c)
+            for o in _optimiser()
+            for c in _clusters(ranking_clusters(n_users, n_items))
+        ],
+        "protomf": [
+            dict(o, proto_lambda=pl, user_prototypes=u, item_prototypes=i)
+            for o in _optimiser()
+            for pl in PROTO_LAMBDAS
+            for u, i in ranking_clusters(n_users, n_items)
+        ],
     }.get(model)
 
 
@@ -107,16 +124,28 @@ def _book(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[str
     return {
         "mf": _optimiser(),
         "hmf": [dict(o, **c) for o in _optimiser(lrs=hmf_lrs) for c in _clusters(ends)],
-        "ihsr": [dict(lam=lam, **c) for lam in (0.0, 1e-3, 1e-1, 1.0, 10.0) for c in _clusters(ends)],
-        "etree": [dict(item_levels=list(t), lam=lam, mu=m) for t in ETREE_LEVELS
-                  for lam in etree_lams for m in ETREE_BOOK_VALUES],
+        "ihsr": [
+            dict(lam=lam, **c) for lam in (0.0, 1e-3, 1e-1, 1.0, 10.0) for c in _clusters(ends)
+        ],
+        "etree": [
+            dict(item_levels=list(t), lam=lam, mu=m)
+            for t in ETREE_LEVELS
+            for lam in etree_lams
+            for m in ETREE_BOOK_VALUES
+        ],
         "bpr-mf": _optimiser(),
         "neumf": _optimiser(lrs=(1e-2, 1e-3)),
-        "bpr-hmf": [dict(o, **c) for o in _optimiser(lrs=(1e-2, 1e-3), wds=(1e-2, 1e-4, 0.0))
-                    for c in _clusters(ranking_clusters(n_users, n_items))],
-        "protomf": [dict(lr=1e-3, weight_decay=wd, proto_lambda=pl, user_prototypes=u, item_prototypes=i)
-                    for wd in (1e-4, 0.0) for pl in (1e-2, 1.0)
-                    for u, i in ranking_clusters(n_users, n_items)],
+        "bpr-hmf": [
+            dict(o, **c)
+            for o in _optimiser(lrs=(1e-2, 1e-3), wds=(1e-2, 1e-4, 0.0))
+            for c in _clusters(ranking_clusters(n_users, n_items))
+        ],
+        "protomf": [
+            dict(lr=1e-3, weight_decay=wd, proto_lambda=pl, user_prototypes=u, item_prototypes=i)
+            for wd in (1e-4, 0.0)
+            for pl in (1e-2, 1.0)
+            for u, i in ranking_clusters(n_users, n_items)
+        ],
     }.get(model)
 
 
@@ -131,7 +160,11 @@ def _smoke(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[st
         "bpr-mf": [dict(lr=1e-3, weight_decay=1e-4)],
         "neumf": [dict(lr=1e-3, weight_decay=1e-4)],
         "bpr-hmf": [dict(lr=1e-3, weight_decay=1e-4, user_clusters=u, item_clusters=i)],
-        "protomf": [dict(lr=1e-3, weight_decay=1e-4, proto_lambda=1e-2, user_prototypes=u, item_prototypes=i)],
+        "protomf": [
+            dict(
+                lr=1e-3, weight_decay=1e-4, proto_lambda=1e-2, user_prototypes=u, item_prototypes=i
+            )
+        ],
     }.get(model)
 
 
@@ -145,7 +178,9 @@ def _reference(profile: str) -> list[dict[str, Any]]:
 _PROFILES = {"paper": _paper, "book": _book, "smoke": _smoke}
 
 
-def grid(profile: str, model: str, n_users: int, n_items: int, *, dataset: str) -> list[dict[str, Any]]:
+def grid(
+    profile: str, model: str, n_users: int, n_items: int, *, dataset: str
+) -> list[dict[str, Any]]:
     """The configurations of ``model`` under ``profile`` for ``dataset``.
 
     ``n_users`` / ``n_items`` (of the training split) scale the ranking models' cluster and
@@ -164,8 +199,11 @@ def grid(profile: str, model: str, n_users: int, n_items: int, *, dataset: str) 
     if model == "ihsr":  # a non-negative factor cannot have more clusters than rows
         capped = []
         for c in configs:
-            c = dict(c, user_clusters=min(c["user_clusters"], n_users),
-                     item_clusters=min(c["item_clusters"], n_items))
+            c = dict(
+                c,
+                user_clusters=min(c["user_clusters"], n_users),
+                item_clusters=min(c["item_clusters"], n_items),
+            )
             if c not in capped:
                 capped.append(c)
         configs = capped
@@ -175,12 +213,16 @@ def grid(profile: str, model: str, n_users: int, n_items: int, *, dataset: str) 
 DEPTHS = (1, 2, 3, 4)
 
 
-def depth_grid(profile: str, model: str, base: dict[str, Any], *, dataset: str) -> list[dict[str, Any]]:
+def depth_grid(
+    profile: str, model: str, base: dict[str, Any], *, dataset: str
+) -> list[dict[str, Any]]:
     """Paper Section 5.4 / Table 6: depths p = q = 1..4 with ``m_l = m_1 / 2^(l-1)``, keeping the
     level-1 cluster counts of ``base`` (the depth-one selection) and retuning learning rate and
     weight decay per depth (all of Table 2 under ``paper``; a subset under ``book``, learning
     rate 1e-2 or 1e-3 at weight decay 1e-4 except where :data:`HMF_DEPTH_BOOK_OPTIMISER` says)."""
-    clusters = dict(user_clusters=int(base["user_clusters"]), item_clusters=int(base["item_clusters"]))
+    clusters = dict(
+        user_clusters=int(base["user_clusters"]), item_clusters=int(base["item_clusters"])
+    )
     if profile == "paper":
         optimiser = _optimiser()
     elif profile == "book":

@@ -18,9 +18,10 @@ import os
 import platform
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jax
 import pandas as pd
@@ -28,8 +29,17 @@ import pandas as pd
 from hmf.errors import UsageError
 
 __all__ = [
-    "Record", "config_key", "record_path", "write_record", "read_record", "load_records",
-    "records_frame", "environment", "current_commit", "describe_machine", "default_results_dir",
+    "Record",
+    "config_key",
+    "record_path",
+    "write_record",
+    "read_record",
+    "load_records",
+    "records_frame",
+    "environment",
+    "current_commit",
+    "describe_machine",
+    "default_results_dir",
 ]
 
 _VERSIONED = ("hmf-companion", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")
@@ -77,13 +87,17 @@ def config_key(config: dict[str, Any]) -> str:
     return text.replace("/", "-")
 
 
-def record_path(root: Path, profile: str, dataset: str, model: str, config: dict, seed: int) -> Path:
+def record_path(
+    root: Path, profile: str, dataset: str, model: str, config: dict, seed: int
+) -> Path:
     return Path(root) / profile / dataset / model / f"{config_key(config)}-seed{seed}.json"
 
 
 def write_record(root: Path, record: Record) -> Path:
     """Write atomically: a temporary file in the same directory, then ``os.replace``."""
-    path = record_path(root, record.profile, record.dataset, record.model, record.config, record.seed)
+    path = record_path(
+        root, record.profile, record.dataset, record.model, record.config, record.seed
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(dataclasses.asdict(record), indent=1, sort_keys=True, default=_jsonable)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
@@ -116,8 +130,14 @@ def read_record(path: Path) -> Record:
 STUDIES = ("accuracy", "depth")
 
 
-def load_records(root: Path, profile: str | None = None, dataset: str | None = None,
-                 model: str | None = None, *, study: str | None = None) -> list[Record]:
+def load_records(
+    root: Path,
+    profile: str | None = None,
+    dataset: str | None = None,
+    model: str | None = None,
+    *,
+    study: str | None = None,
+) -> list[Record]:
     """Every record under ``root`` matching the filters (``None`` = any). ``study``:
     ``"accuracy"`` (Table 3's grids) or ``"depth"`` (Table 6's, whose configurations set the
     depths) - both studies keep their records side by side under a profile."""
@@ -134,10 +154,18 @@ def records_frame(records: Iterable[Record]) -> pd.DataFrame:
     """One row per record: identifiers, config key, flattened metrics and seconds."""
     rows = []
     for r in records:
-        row = {"dataset": r.dataset, "model": r.model, "config": r.key, "seed": r.seed,
-               "profile": r.profile, "verified": r.verified, "epochs": r.epochs,
-               "train_seconds": r.train_seconds, "inference_seconds": r.inference_seconds,
-               "device": r.environment.get("device", "unknown")}
+        row = {
+            "dataset": r.dataset,
+            "model": r.model,
+            "config": r.key,
+            "seed": r.seed,
+            "profile": r.profile,
+            "verified": r.verified,
+            "epochs": r.epochs,
+            "train_seconds": r.train_seconds,
+            "inference_seconds": r.inference_seconds,
+            "device": r.environment.get("device", "unknown"),
+        }
         row.update({f"validation {k}": v for k, v in r.validation.items()})
         row.update({f"test {k}": v for k, v in r.test.items()})
         row.update({f"config.{k}": v for k, v in r.config.items()})
@@ -151,8 +179,13 @@ def current_commit() -> str:
     if os.environ.get("HMF_COMMIT"):
         return os.environ["HMF_COMMIT"]
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+            timeout=10,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -181,5 +214,7 @@ def environment() -> dict[str, Any]:
 def describe_machine() -> str:
     """One line for benchmark output: device, processor, cores and JAX version (as recorded)."""
     env = environment()
-    return (f"device: {env['device']} | {env['processor']} | {env['cpu_count']} CPU cores | "
-            f"jax {env['versions']['jax']}")
+    return (
+        f"device: {env['device']} | {env['processor']} | {env['cpu_count']} CPU cores | "
+        f"jax {env['versions']['jax']}"
+    )

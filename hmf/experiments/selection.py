@@ -20,12 +20,21 @@ from statsmodels.stats.multicomp import pairwise_tukeyhsd
 
 from hmf.experiments.records import records_frame
 
-__all__ = ["LOWER_IS_BETTER", "select", "selected_config", "selection_check", "summarize", "tukey_against"]
+__all__ = [
+    "LOWER_IS_BETTER",
+    "select",
+    "selected_config",
+    "selection_check",
+    "summarize",
+    "tukey_against",
+]
 
 LOWER_IS_BETTER = {"rmse": True, "hit_ratio@10": False, "mrr@10": False}
 
 
-def select(frame: pd.DataFrame, metric: str, by: tuple[str, ...] = ("dataset", "model")) -> pd.DataFrame:
+def select(
+    frame: pd.DataFrame, metric: str, by: tuple[str, ...] = ("dataset", "model")
+) -> pd.DataFrame:
     """Rows of ``frame`` (see ``records_frame``) belonging to each group's selected configuration.
 
     Only configurations with the largest number of finished seeds in their group compete, so a
@@ -44,12 +53,17 @@ def select(frame: pd.DataFrame, metric: str, by: tuple[str, ...] = ("dataset", "
     return pd.concat(chosen) if chosen else frame.iloc[:0]
 
 
-def summarize(selected: pd.DataFrame, metrics: tuple[str, ...], by=("dataset", "model")) -> pd.DataFrame:
+def summarize(
+    selected: pd.DataFrame, metrics: tuple[str, ...], by=("dataset", "model")
+) -> pd.DataFrame:
     """Mean and sample std over seeds of each test metric, plus mean seconds, per group."""
     agg = {}
     for m in metrics:
         agg[f"{m}"] = (f"test {m}", "mean")
-        agg[f"{m} std"] = (f"test {m}", lambda x: float(np.std(x, ddof=1)) if len(x) > 1 else float("nan"))
+        agg[f"{m} std"] = (
+            f"test {m}",
+            lambda x: float(np.std(x, ddof=1)) if len(x) > 1 else float("nan"),
+        )
     agg["seeds"] = ("seed", "nunique")
     agg["config"] = ("config", "first")
     agg["train_seconds"] = ("train_seconds", "mean")
@@ -57,8 +71,9 @@ def summarize(selected: pd.DataFrame, metrics: tuple[str, ...], by=("dataset", "
     return selected.groupby(list(by), sort=False).agg(**agg)
 
 
-def tukey_against(selected: pd.DataFrame, metric: str, reference, group: str = "model",
-                  alpha: float = 0.05) -> dict:
+def tukey_against(
+    selected: pd.DataFrame, metric: str, reference, group: str = "model", alpha: float = 0.05
+) -> dict:
     """``{method: (p_adjusted, significant)}`` for each method against ``reference``.
 
     ``selected`` holds the selected runs of one data set; Tukey's HSD is computed over all its
@@ -73,7 +88,9 @@ def tukey_against(selected: pd.DataFrame, metric: str, reference, group: str = "
         return out
     result = pairwise_tukeyhsd(values, groups, alpha=alpha)
     labels = [str(g) for g in result.groupsunique]
-    for (i, j), p, reject in zip(itertools.combinations(range(len(labels)), 2), result.pvalues, result.reject):
+    for (i, j), p, reject in zip(
+        itertools.combinations(range(len(labels)), 2), result.pvalues, result.reject
+    ):
         a, b = labels[i], labels[j]
         if str(reference) in (a, b):
             other = b if a == str(reference) else a
@@ -97,8 +114,9 @@ def selected_config(records, dataset: str, model: str, metric: str) -> dict | No
 TIE = 5e-5
 
 
-def selection_check(book_records, other_records, metric: str,
-                    by: tuple[str, ...] = ("dataset", "model")) -> pd.DataFrame:
+def selection_check(
+    book_records, other_records, metric: str, by: tuple[str, ...] = ("dataset", "model")
+) -> pd.DataFrame:
     """Does a configuration outside the book grid beat the book's selection?
 
     For each group ``by`` of ``book_records`` (data set and model; add ``"config.user_depth"``
@@ -122,8 +140,10 @@ def selection_check(book_records, other_records, metric: str,
     outside = ~other.set_index(keys).index.isin(book.set_index(keys).index)
     rows = []
     for values, picked in select(book, metric, by).groupby(list(by), sort=False):
-        mine = {int(seed): (v, t) for seed, v, t in
-                zip(picked["seed"], picked[column], picked[f"test {metric}"])}
+        mine = {
+            int(seed): (v, t)
+            for seed, v, t in zip(picked["seed"], picked[column], picked[f"test {metric}"])
+        }
         same = outside.copy()
         for name, value in zip(by, values):
             same &= (other[name] == value).to_numpy() if name in other else False
@@ -135,20 +155,28 @@ def selection_check(book_records, other_records, metric: str,
             ours = float(np.mean([mine[s][0] for s in seeds]))
             margin = (ours - theirs) if lower else (theirs - ours)  # > 0: the rival is better
             if best is None or margin > best[0]:
-                tests = (float(np.mean([mine[s][1] for s in seeds])),
-                         float(runs[f"test {metric}"].mean()))
+                tests = (
+                    float(np.mean([mine[s][1] for s in seeds])),
+                    float(runs[f"test {metric}"].mean()),
+                )
                 best = (margin, key, seeds, ours, theirs, tests)
         if best is None:
             continue
         margin, key, seeds, ours, theirs, tests = best
-        rows.append({**dict(zip(by, values)), "book selection": picked["config"].iloc[0],
-                     "best configuration outside the book grid": key,
-                     "seeds compared": ", ".join(str(s) for s in seeds),
-                     f"book selection's mean validation {metric}": round(ours, 4),
-                     f"its mean validation {metric}": round(theirs, 4),
-                     f"book selection's mean test {metric}": round(tests[0], 4),
-                     f"its mean test {metric}": round(tests[1], 4),
-                     "configurations checked": int(rivals["config"].nunique()),
-                     "book selection still best": ("tie" if abs(margin) < TIE
-                                                   else "yes" if margin < 0 else "no")})
+        rows.append(
+            {
+                **dict(zip(by, values)),
+                "book selection": picked["config"].iloc[0],
+                "best configuration outside the book grid": key,
+                "seeds compared": ", ".join(str(s) for s in seeds),
+                f"book selection's mean validation {metric}": round(ours, 4),
+                f"its mean validation {metric}": round(theirs, 4),
+                f"book selection's mean test {metric}": round(tests[0], 4),
+                f"its mean test {metric}": round(tests[1], 4),
+                "configurations checked": int(rivals["config"].nunique()),
+                "book selection still best": (
+                    "tie" if abs(margin) < TIE else "yes" if margin < 0 else "no"
+                ),
+            }
+        )
     return pd.DataFrame(rows)

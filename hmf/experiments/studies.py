@@ -21,8 +21,9 @@ from hmf.split import split_for
 __all__ = ["study_configs", "run_plan", "ensure_records", "run_missing_default"]
 
 
-def study_configs(study: str, profile: str, dataset: str, model: str, split,
-                  root: Path) -> list[dict] | None:
+def study_configs(
+    study: str, profile: str, dataset: str, model: str, split, root: Path
+) -> list[dict] | None:
     """The configurations a study runs: ``accuracy`` = the profile's grid (Table 3); ``depth`` =
     the depth grid of Table 6 built on the accuracy records' depth-one selection (None while
     those records do not exist)."""
@@ -39,19 +40,31 @@ def study_configs(study: str, profile: str, dataset: str, model: str, split,
     return None if base is None else depth_grid(profile, model, base, dataset=dataset)
 
 
-def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
-             root: Path | None = None, data_dir: str | None = None, workers: int | None = None,
-             progress: bool = True, study: str = "accuracy", vectorize: bool = False,
-             scheduler: str | None = None, max_members: int | None = None,
-             seeds: Iterable[int] | None = None) -> list[Path]:
+def run_plan(
+    datasets: Iterable[str],
+    models: Iterable[str],
+    profile: str,
+    *,
+    root: Path | None = None,
+    data_dir: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    study: str = "accuracy",
+    vectorize: bool = False,
+    scheduler: str | None = None,
+    max_members: int | None = None,
+    seeds: Iterable[int] | None = None,
+) -> list[Path]:
     """Sweep a study's configurations and the profile's seeds for every (data set, model)
     (``vectorize`` / ``scheduler`` / ``max_members``: see :func:`sweep`). ``seeds``: a subset
     of the profile's seeds (a benchmark timing part of a sweep); every seed by default."""
     prof = get_profile(profile)
     seeds = prof.seeds if seeds is None else list(seeds)
     if not seeds or not set(seeds) <= set(prof.seeds):
-        raise UsageError(f"seeds {seeds}: expected a non-empty subset of the {profile} "
-                         f"profile's seeds {list(prof.seeds)}")
+        raise UsageError(
+            f"seeds {seeds}: expected a non-empty subset of the {profile} "
+            f"profile's seeds {list(prof.seeds)}"
+        )
     root = Path(root or default_results_dir())
     paths: list[Path] = []
     for dataset in datasets:
@@ -59,12 +72,25 @@ def run_plan(datasets: Iterable[str], models: Iterable[str], profile: str, *,
         for model in models:
             configs = study_configs(study, profile, dataset, model, split, root)
             if configs is None:
-                raise UsageError(f"the {study} study of {model} on {dataset} needs its accuracy "
-                                 f"records first: hmf sweep --profile {profile} --dataset "
-                                 f"{dataset} --model {model}")
-            paths += sweep(dataset, model, configs, seeds, profile=profile, root=root,
-                           data_dir=data_dir, workers=workers, progress=progress,
-                           vectorize=vectorize, scheduler=scheduler, max_members=max_members)
+                raise UsageError(
+                    f"the {study} study of {model} on {dataset} needs its accuracy "
+                    f"records first: hmf sweep --profile {profile} --dataset "
+                    f"{dataset} --model {model}"
+                )
+            paths += sweep(
+                dataset,
+                model,
+                configs,
+                seeds,
+                profile=profile,
+                root=root,
+                data_dir=data_dir,
+                workers=workers,
+                progress=progress,
+                vectorize=vectorize,
+                scheduler=scheduler,
+                max_members=max_members,
+            )
     return paths
 
 
@@ -78,10 +104,18 @@ def run_missing_default(profile: str) -> bool:
     return profile == "smoke"
 
 
-def ensure_records(datasets: Iterable[str], models: Iterable[str], profile: str | None = None, *,
-                   root: Path | None = None, data_dir: str | None = None,
-                   workers: int | None = None, progress: bool = True,
-                   run_missing: bool | None = None, study: str = "accuracy"):
+def ensure_records(
+    datasets: Iterable[str],
+    models: Iterable[str],
+    profile: str | None = None,
+    *,
+    root: Path | None = None,
+    data_dir: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    run_missing: bool | None = None,
+    study: str = "accuracy",
+):
     """Records of a study's configurations for every (data set, model), training what is
     missing when ``run_missing`` (default: :func:`run_missing_default`).
 
@@ -102,12 +136,29 @@ def ensure_records(datasets: Iterable[str], models: Iterable[str], profile: str 
             continue
         for model in models:
             if study == "depth" and run_missing:  # the depth grid builds on accuracy records
-                ensure_records([dataset], [model], prof.name, root=root, data_dir=data_dir,
-                               workers=workers, progress=progress, run_missing=True)
+                ensure_records(
+                    [dataset],
+                    [model],
+                    prof.name,
+                    root=root,
+                    data_dir=data_dir,
+                    workers=workers,
+                    progress=progress,
+                    run_missing=True,
+                )
             configs = study_configs(study, prof.name, dataset, model, split, root) or []
             if run_missing and configs:
-                sweep(dataset, model, configs, prof.seeds, profile=prof.name, root=root,
-                      data_dir=data_dir, workers=workers, progress=progress)
+                sweep(
+                    dataset,
+                    model,
+                    configs,
+                    prof.seeds,
+                    profile=prof.name,
+                    root=root,
+                    data_dir=data_dir,
+                    workers=workers,
+                    progress=progress,
+                )
             keys = {config_key(c) for c in configs}
             records += [r for r in load_records(root, prof.name, dataset, model) if r.key in keys]
     return records, missing

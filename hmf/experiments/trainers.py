@@ -18,8 +18,15 @@ from hmf.fitting import FitResult
 from hmf.profiles import Profile, get_profile
 from hmf.vectorized import Member, fit_many
 
-__all__ = ["fit_config", "run_one", "run_group", "run_chunk", "plan_chunks", "shape_key",
-           "to_record"]
+__all__ = [
+    "fit_config",
+    "run_one",
+    "run_group",
+    "run_chunk",
+    "plan_chunks",
+    "shape_key",
+    "to_record",
+]
 
 Job = tuple[dict, int]  # (configuration, seed)
 
@@ -31,17 +38,30 @@ def _max_epochs(entry: registry.ModelEntry, prof: Profile) -> int:
     return prof.max_epochs_ranking if entry.task == "ranking" else prof.max_epochs_rating
 
 
-def fit_config(split, model: str, config: dict, seed: int = 0, *, max_epochs: int | None = None,
-               patience: int = 5) -> FitResult:
+def fit_config(
+    split,
+    model: str,
+    config: dict,
+    seed: int = 0,
+    *,
+    max_epochs: int | None = None,
+    patience: int = 5,
+) -> FitResult:
     """Train ``model`` from a configuration dict; returns the trainer's ``FitResult`` (with the
     parameters, which records do not keep). ``max_epochs`` defaults to the ``book`` profile's."""
     entry = registry.get(model)
-    return entry.fit(split, dict(config), int(seed),
-                     int(max_epochs or _max_epochs(entry, get_profile("book"))), int(patience))
+    return entry.fit(
+        split,
+        dict(config),
+        int(seed),
+        int(max_epochs or _max_epochs(entry, get_profile("book"))),
+        int(patience),
+    )
 
 
-def to_record(split, model: str, config: dict, seed: int, profile: str, result: FitResult,
-              env: dict[str, Any]) -> Record:
+def to_record(
+    split, model: str, config: dict, seed: int, profile: str, result: FitResult, env: dict[str, Any]
+) -> Record:
     """A trained model's record: its test metrics (ranking candidates drawn once from
     ``seed``), and inference seconds measured on a second, already compiled evaluation."""
     spec = result.spec
@@ -51,19 +71,42 @@ def to_record(split, model: str, config: dict, seed: int, profile: str, result: 
     test = metrics.evaluate(spec, result.params, split, "test", candidates=candidates)
     inference = time.perf_counter() - start
     return Record(
-        dataset=split.dataset, model=model, config=dict(config), seed=int(seed), profile=profile,
-        validation=dict(result.validation), test=test, epochs=result.epochs,
-        best_epoch=result.best_epoch, train_seconds=result.train_seconds,
-        inference_seconds=inference, history=result.history.to_dict(orient="list"),
-        verified=split.verified, environment=env)
+        dataset=split.dataset,
+        model=model,
+        config=dict(config),
+        seed=int(seed),
+        profile=profile,
+        validation=dict(result.validation),
+        test=test,
+        epochs=result.epochs,
+        best_epoch=result.best_epoch,
+        train_seconds=result.train_seconds,
+        inference_seconds=inference,
+        history=result.history.to_dict(orient="list"),
+        verified=split.verified,
+        environment=env,
+    )
 
 
-def run_one(split, model: str, config: dict[str, Any], seed: int, *, profile: str = "book",
-            max_epochs: int | None = None, patience: int | None = None) -> Record:
+def run_one(
+    split,
+    model: str,
+    config: dict[str, Any],
+    seed: int,
+    *,
+    profile: str = "book",
+    max_epochs: int | None = None,
+    patience: int | None = None,
+) -> Record:
     """Train ``model`` with ``config`` and ``seed`` on ``split``; return its record (not saved)."""
     entry, prof = registry.get(model), get_profile(profile)
-    result = entry.fit(split, dict(config), int(seed), int(max_epochs or _max_epochs(entry, prof)),
-                       int(patience or prof.patience))
+    result = entry.fit(
+        split,
+        dict(config),
+        int(seed),
+        int(max_epochs or _max_epochs(entry, prof)),
+        int(patience or prof.patience),
+    )
     return to_record(split, model, config, seed, profile, result, environment())
 
 
@@ -72,8 +115,15 @@ def shape_key(config: dict[str, Any]) -> str:
     return config_key({k: v for k, v in config.items() if k not in registry.OPTIMISER_KEYS})
 
 
-def run_group(split, model: str, jobs: list[Job], *, profile: str = "book",
-              max_epochs: int | None = None, patience: int | None = None) -> list[Record]:
+def run_group(
+    split,
+    model: str,
+    jobs: list[Job],
+    *,
+    profile: str = "book",
+    max_epochs: int | None = None,
+    patience: int | None = None,
+) -> list[Record]:
     """:func:`run_one` for every ``(config, seed)`` of ``jobs`` at once (vectorised; the
     configurations must differ only in ``lr`` / ``weight_decay``); records in ``jobs`` order.
 
@@ -83,8 +133,10 @@ def run_group(split, model: str, jobs: list[Job], *, profile: str = "book",
     entry, prof = registry.get(model), get_profile(profile)
     if not entry.vectorizes:
         vectorizable = ", ".join(n for n, e in registry.MODELS.items() if e.vectorizes)
-        raise UsageError(f"{model!r} is not trained by hmf.train: cannot vectorise it "
-                         f"(vectorisable: {vectorizable})")
+        raise UsageError(
+            f"{model!r} is not trained by hmf.train: cannot vectorise it "
+            f"(vectorisable: {vectorizable})"
+        )
     if not jobs:
         return []
     shapes = {shape_key(c) for c, _ in jobs}
@@ -93,12 +145,18 @@ def run_group(split, model: str, jobs: list[Job], *, profile: str = "book",
     for config, _ in jobs:
         entry.check_config(config)
     members = [Member(float(c["lr"]), float(c["weight_decay"]), int(s)) for c, s in jobs]
-    results = fit_many(registry.gradient_spec(model, jobs[0][0]), split, members,
-                       max_epochs=int(max_epochs or _max_epochs(entry, prof)),
-                       patience=int(patience or prof.patience))
+    results = fit_many(
+        registry.gradient_spec(model, jobs[0][0]),
+        split,
+        members,
+        max_epochs=int(max_epochs or _max_epochs(entry, prof)),
+        patience=int(patience or prof.patience),
+    )
     env = environment()
-    return [to_record(split, model, config, seed, profile, result, env)
-            for (config, seed), result in zip(jobs, results)]
+    return [
+        to_record(split, model, config, seed, profile, result, env)
+        for (config, seed), result in zip(jobs, results)
+    ]
 
 
 def run_chunk(split, model: str, chunk: list[Job], profile: str, vectorize: bool) -> list[Record]:
@@ -108,8 +166,14 @@ def run_chunk(split, model: str, chunk: list[Job], profile: str, vectorize: bool
     return [run_one(split, model, config, seed, profile=profile) for config, seed in chunk]
 
 
-def plan_chunks(model: str, jobs: list[Job], *, vectorize: bool = True, parts: int = 1,
-                max_members: int | None = None) -> list[list[Job]]:
+def plan_chunks(
+    model: str,
+    jobs: list[Job],
+    *,
+    vectorize: bool = True,
+    parts: int = 1,
+    max_members: int | None = None,
+) -> list[list[Job]]:
     """The jobs as units of work: one run each, or (``vectorize`` and a gradient model) groups
     of one model shape, ordered by (lr, decay, seed) so members that stop at similar epochs
     share a batch, split into chunks of at most ``max_members`` and further until there are at
@@ -119,8 +183,10 @@ def plan_chunks(model: str, jobs: list[Job], *, vectorize: bool = True, parts: i
     groups: dict[str, list] = {}
     for config, seed in jobs:
         groups.setdefault(shape_key(config), []).append((config, seed))
-    ordered = [sorted(g, key=lambda j: (-float(j[0]["lr"]), -float(j[0]["weight_decay"]), j[1]))
-               for g in groups.values()]
+    ordered = [
+        sorted(g, key=lambda j: (-float(j[0]["lr"]), -float(j[0]["weight_decay"]), j[1]))
+        for g in groups.values()
+    ]
     size = max_members or max(len(g) for g in ordered)
     if len(ordered) < parts:  # too few shapes to keep every worker busy: split them
         size = min(size, -(-sum(len(g) for g in ordered) // parts))
@@ -129,5 +195,5 @@ def plan_chunks(model: str, jobs: list[Job], *, vectorize: bool = True, parts: i
     for g in ordered:
         n = -(-len(g) // size)
         step = -(-len(g) // n)
-        chunks += [g[i:i + step] for i in range(0, len(g), step)]
+        chunks += [g[i : i + step] for i in range(0, len(g), step)]
     return chunks

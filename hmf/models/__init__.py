@@ -8,6 +8,7 @@
 See :mod:`hmf.models.spec` for the contract a new model (a baseline) implements.
 """
 
+from hmf.models import etree, ihsr, neumf, protomf, reference  # modules, not re-exported names
 from hmf.models.embeddings import (
     Embedding,
     FlatEmbedding,
@@ -35,7 +36,6 @@ from hmf.models.factorization import (
     squared_error,
 )
 from hmf.models.spec import Batch, ModelSpec, Params, Task
-from hmf.models import etree, ihsr, neumf, protomf, reference  # modules, not re-exported names
 
 __all__ = [
     "DIM",

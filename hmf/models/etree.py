@@ -107,8 +107,16 @@ def _grams(W, E: np.ndarray, extra: float) -> np.ndarray:
     return G
 
 
-def _admm(G: np.ndarray, F: np.ndarray, X: np.ndarray, dual: np.ndarray, rho: float,
-          target, scale: np.ndarray | None, iters: int):
+def _admm(
+    G: np.ndarray,
+    F: np.ndarray,
+    X: np.ndarray,
+    dual: np.ndarray,
+    rho: float,
+    target,
+    scale: np.ndarray | None,
+    iters: int,
+):
     """Vectorised form of eTREE.m's per-row ADMM loop (in place on ``X`` and ``dual``).
 
     Solves ``min ½ x̃ᵀ G x̃ − (F + target)ᵀ x̃`` subject to ``x̃ = scale·x``, ``x ≥ 0`` for every
@@ -133,7 +141,7 @@ def _admm(G: np.ndarray, F: np.ndarray, X: np.ndarray, dual: np.ndarray, rho: fl
         # a residual ratio of inf or NaN (0/0) counts as not converged
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             primal = np.sum((new * sa - tilde) ** 2, 1) / np.sum((new * sa) ** 2, 1)
-            change = np.sum((new - xa) ** 2, 1) / np.sum(ua ** 2, 1)
+            change = np.sum((new - xa) ** 2, 1) / np.sum(ua**2, 1)
         X[pick], dual[pick] = new, ua
         active = active[~((primal < ADMM_TOL) & (change < ADMM_TOL))]
 
@@ -145,8 +153,11 @@ def _normalise(B: np.ndarray) -> np.ndarray:
 
 def _nearest(children: np.ndarray, parents: np.ndarray) -> np.ndarray:
     """Index of the nearest ``parents`` row for every ``children`` row (first on ties)."""
-    d2 = (np.sum(children ** 2, 1)[:, None] - 2.0 * children @ parents.T
-          + np.sum(parents ** 2, 1)[None, :])
+    d2 = (
+        np.sum(children**2, 1)[:, None]
+        - 2.0 * children @ parents.T
+        + np.sum(parents**2, 1)[None, :]
+    )
     return np.argmin(d2, axis=1)
 
 
@@ -234,8 +245,9 @@ def _predict_rows(A, B1, D, users, items, low, high):
 def predict(params: dict, users, items) -> np.ndarray:
     """Clipped predicted ratings ``clip(D_jj A_u·B1_j, low, high)`` (NumPy)."""
     low, high = (float(v) for v in params["rating_range"])
-    return _predict_rows(params["A"], params["B"][0], params["D"], np.asarray(users),
-                         np.asarray(items), low, high)
+    return _predict_rows(
+        params["A"], params["B"][0], params["D"], np.asarray(users), np.asarray(items), low, high
+    )
 
 
 def _score(params, users, items):
@@ -246,11 +258,14 @@ def _score(params, users, items):
 
 def spec(**config) -> ModelSpec:
     """The :class:`ModelSpec` that :mod:`hmf.metrics` uses to evaluate eTREE parameters."""
-    return ModelSpec(name="etree", task="rating", init=nb.not_trainable, score=_score, config=config)
+    return ModelSpec(
+        name="etree", task="rating", init=nb.not_trainable, score=_score, config=config
+    )
 
 
-def _nmf_init(data: _Data, val, R: int, lam: float, rng, max_iter: int, patience: int,
-              rating_range):
+def _nmf_init(
+    data: _Data, val, R: int, lam: float, rng, max_iter: int, patience: int, rating_range
+):
     """The authors' ``NMF_LowRank``: ADMM NMF with λ on both factors, early-stopped."""
     n_users, n_items = data.shape
     A = rng.uniform(size=(n_users, R))
@@ -293,16 +308,18 @@ _INIT_CACHE: OrderedDict = OrderedDict()
 _INIT_CACHE_SIZE = 16
 
 
-def _init_key(data: _Data, val, R: int, lam: float, seed: int, max_iter: int, patience: int,
-              rating_range) -> tuple:
+def _init_key(
+    data: _Data, val, R: int, lam: float, seed: int, max_iter: int, patience: int, rating_range
+) -> tuple:
     digest = hashlib.sha256()
     for array in (data.users, data.items, data.ratings, *val):
         digest.update(np.ascontiguousarray(array).tobytes())
     return (digest.hexdigest(), data.shape, R, lam, seed, max_iter, patience, tuple(rating_range))
 
 
-def _cached_nmf_init(data: _Data, val, R: int, lam: float, seed: int, rng, max_iter: int,
-                     patience: int, rating_range):
+def _cached_nmf_init(
+    data: _Data, val, R: int, lam: float, seed: int, rng, max_iter: int, patience: int, rating_range
+):
     """:func:`_nmf_init` once per (data, λ, seed, settings) in this process.
 
     Returns ``A, B, best_iter, seconds`` where ``seconds`` is the time the start took when it
@@ -324,8 +341,9 @@ def _cached_nmf_init(data: _Data, val, R: int, lam: float, seed: int, rng, max_i
 
 def _check_levels(item_levels, n_items: int, dataset: str) -> tuple[int, ...]:
     if isinstance(item_levels, (str, bytes)) or not isinstance(item_levels, Sequence):
-        raise UsageError(f"item_levels must be a sequence of cluster counts such as (25, 5), "
-                         f"got {item_levels!r}")
+        raise UsageError(
+            f"item_levels must be a sequence of cluster counts such as (25, 5), got {item_levels!r}"
+        )
     levels, below, what = [], n_items, f"the number of items of {dataset!r}"
     for k in item_levels:
         k = checks.integer(k, "item_levels", low=1, high=below, what=what)
@@ -373,11 +391,13 @@ def fit_etree(
     admm_iter = checks.integer(admm_iter, "admm_iter", low=1)
     tree_iter = checks.integer(tree_iter, "tree_iter", low=1)
     init_iter = checks.integer(init_iter, "init_iter", low=1)
-    if (not isinstance(rating_range, Sequence) or len(rating_range) != 2
-            or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in rating_range)
-            or not rating_range[0] < rating_range[1]):
-        raise UsageError(f"rating_range must be (low, high) with low < high, got "
-                         f"{rating_range!r}")
+    if (
+        not isinstance(rating_range, Sequence)
+        or len(rating_range) != 2
+        or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in rating_range)
+        or not rating_range[0] < rating_range[1]
+    ):
+        raise UsageError(f"rating_range must be (low, high) with low < high, got {rating_range!r}")
     levels = _check_levels(item_levels, split.n_items, split.dataset)
     nb.check_split(split)
 
@@ -387,8 +407,9 @@ def fit_etree(
     val = nb.columns(split.validation)
     low, high = float(rating_range[0]), float(rating_range[1])
     t0 = time.perf_counter()
-    A, B1, init_best, init_seconds = _cached_nmf_init(data, val, dim, lam, seed, rng, init_iter,
-                                                      patience, (low, high))
+    A, B1, init_best, init_seconds = _cached_nmf_init(
+        data, val, dim, lam, seed, rng, init_iter, patience, (low, high)
+    )
     start -= init_seconds - (time.perf_counter() - t0)  # count the start's own time
 
     # the demo's start for the tree: random parents, random (column-normalised) clusters
@@ -399,9 +420,15 @@ def fit_etree(
         B.append(Bq / np.sqrt(np.sum(Bq * Bq, axis=0)))
     S = [rng.integers(0, sizes[q + 1], size=sizes[q]) for q in range(len(levels))]
     n_z = max(len(levels), 1)  # Z_q for every level below the root (Z1 when there is no tree)
-    st = {"A": A, "B": B, "D": np.ones(split.n_items), "S": S,
-          "Z": [_normalise(B[q]) for q in range(n_z)],
-          "U": np.zeros_like(A), "V": np.zeros_like(B1)}
+    st = {
+        "A": A,
+        "B": B,
+        "D": np.ones(split.n_items),
+        "S": S,
+        "Z": [_normalise(B[q]) for q in range(n_z)],
+        "U": np.zeros_like(A),
+        "V": np.zeros_like(B1),
+    }
 
     vu, vi, vr = val
     stopper = EarlyStopping(patience)
@@ -414,8 +441,12 @@ def fit_etree(
         _update_tree(st, mu, eta, tree_iter)
         cost = _cost(data, st, lam, mu, eta)
         val_rmse = nb.rmse(_predict_rows(st["A"], st["B"][0], st["D"], vu, vi, low, high), vr)
-        row = {"epoch": it, "train_loss": cost / data.ratings.size, "validation_rmse": val_rmse,
-               "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": it,
+            "train_loss": cost / data.ratings.size,
+            "validation_rmse": val_rmse,
+            "seconds": time.perf_counter() - t0,
+        }
         rows.append(row)
         if callback is not None:
             callback(row)
@@ -425,14 +456,29 @@ def fit_etree(
         if stop or not diff > COST_TOL:
             break
     best = stopper.best(_params(st, low, high))
-    config = {"item_levels": levels, "lam": lam, "mu": mu, "eta": eta, "dim": dim, "seed": seed,
-              "max_iter": max_iter, "patience": patience, "admm_iter": admm_iter,
-              "tree_iter": tree_iter, "init_iter": init_iter, "init_best_iter": init_best,
-              "rating_range": (low, high)}
+    config = {
+        "item_levels": levels,
+        "lam": lam,
+        "mu": mu,
+        "eta": eta,
+        "dim": dim,
+        "seed": seed,
+        "max_iter": max_iter,
+        "patience": patience,
+        "admm_iter": admm_iter,
+        "tree_iter": tree_iter,
+        "init_iter": init_iter,
+        "init_best_iter": init_best,
+        "rating_range": (low, high),
+    }
     return nb.fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)
 
 
 def _params(st: dict, low: float, high: float) -> dict:
-    return {"A": st["A"].copy(), "B": tuple(b.copy() for b in st["B"]), "D": st["D"].copy(),
-            "parents": tuple(s.copy() for s in st["S"]),
-            "rating_range": np.array([low, high])}
+    return {
+        "A": st["A"].copy(),
+        "B": tuple(b.copy() for b in st["B"]),
+        "D": st["D"].copy(),
+        "parents": tuple(s.copy() for s in st["S"]),
+        "rating_range": np.array([low, high]),
+    }

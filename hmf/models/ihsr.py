@@ -5,7 +5,8 @@ Model. Non-negative weighted matrix factorisation of the training rating matrix 
 items) into a chain of non-negative factors,
 
     X ≈ U1 U2 … Up Vq … V2 V1,
-    U1: M x m1,  U2: m1 x m2, …,  Up: m_{p-1} x d,     Vq: d x n_{q-1}, …,  V2: n2 x n1,  V1: n1 x N,
+    U1: M x m1,  U2: m1 x m2, …,  Up: m_{p-1} x d,
+    Vq: d x n_{q-1}, …,  V2: n2 x n1,  V1: n1 x N,
 
 fitted on the observed entries only (``W`` = indicator of the training ratings):
 
@@ -126,8 +127,9 @@ class _Observed:
         sums = np.bincount(inverse, weights=ratings, minlength=len(uniq))
         self.X = sparse(self.pair_users, self.pair_items, sums, shape)
         # same sparsity pattern and order as X: fill predictions into .data directly
-        pattern = sparse(self.pair_users, self.pair_items,
-                          np.arange(1, len(uniq) + 1, dtype=np.float64), shape)
+        pattern = sparse(
+            self.pair_users, self.pair_items, np.arange(1, len(uniq) + 1, dtype=np.float64), shape
+        )
         self._pattern = pattern
         self._order = pattern.data.astype(np.int64) - 1
 
@@ -155,8 +157,8 @@ def _sweep(obs: _Observed, Us: list[np.ndarray], Vs: list[np.ndarray], lam: floa
         Qfull = _chain(Vs[::-1], n_items)  # d x N
         S = obs.weighted(P, Qfull)
         # left = P Vq … V(j+1); use the rank-d bottleneck: leftᵀ Y = T_jᵀ (Pᵀ Y)
-        T = _chain(Vs[q - 1:j:-1], P.shape[1])  # d x rows(Vj)
-        right = _chain(Vs[j - 1::-1], n_items) if j > 0 else None  # cols(Vj) x N
+        T = _chain(Vs[q - 1 : j : -1], P.shape[1])  # d x rows(Vj)
+        right = _chain(Vs[j - 1 :: -1], n_items) if j > 0 else None  # cols(Vj) x N
         PX = (X.T @ P).T  # d x N
         PS = (S.T @ P).T
         num, den = T.T @ PX, T.T @ PS
@@ -169,7 +171,7 @@ def _sweep(obs: _Observed, Us: list[np.ndarray], Vs: list[np.ndarray], lam: floa
         S = obs.weighted(P, Q)
         XQ = X @ Q.T  # M x d
         SQ = S @ Q.T
-        R = _chain(Us[i + 1:], Q.shape[0])  # cols(Ui) x d
+        R = _chain(Us[i + 1 :], Q.shape[0])  # cols(Ui) x d
         num, den = XQ @ R.T, SQ @ R.T
         if i > 0:
             A = _chain(Us[:i], n_users)  # M x rows(Ui)
@@ -191,8 +193,7 @@ def _uniform(rng: np.random.Generator, shape, inner: int, mean: float) -> np.nda
     return rng.uniform(0.0, scale, size=shape)
 
 
-def _nmf_dense(Y: np.ndarray, k: int, lam: float, iters: int, rng) -> tuple[np.ndarray,
-                                                                                np.ndarray]:
+def _nmf_dense(Y: np.ndarray, k: int, lam: float, iters: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Unweighted NMF ``Y ≈ L R`` (inner size ``k``) by the same square-root rule."""
     L = _uniform(rng, (Y.shape[0], k), k, float(Y.mean()))
     R = _uniform(rng, (k, Y.shape[1]), k, float(Y.mean()))
@@ -283,12 +284,21 @@ def fit_ihsr(
     max_iter = checks.integer(max_iter, "max_iter", low=1)
     patience = checks.integer(patience, "patience", low=1)
     dim = checks.integer(dim, "dim", low=1)
-    pretrain_iter = max_iter if pretrain_iter is None else checks.integer(
-        pretrain_iter, "pretrain_iter", low=0)
-    m = checks.levels(user_clusters, "user_clusters", high=split.n_users,
-                      what=f"the number of users of {split.dataset!r}")
-    n = checks.levels(item_clusters, "item_clusters", high=split.n_items,
-                      what=f"the number of items of {split.dataset!r}")
+    pretrain_iter = (
+        max_iter if pretrain_iter is None else checks.integer(pretrain_iter, "pretrain_iter", low=0)
+    )
+    m = checks.levels(
+        user_clusters,
+        "user_clusters",
+        high=split.n_users,
+        what=f"the number of users of {split.dataset!r}",
+    )
+    n = checks.levels(
+        item_clusters,
+        "item_clusters",
+        high=split.n_items,
+        what=f"the number of items of {split.dataset!r}",
+    )
     check_split(split)
 
     start = time.perf_counter()
@@ -305,15 +315,30 @@ def fit_ihsr(
         loss = _objective(obs, Us, Vs, lam) / obs.ratings.size
         params = {"users": tuple(Us), "items": tuple(Vs)}
         val = rmse(predict(params, vu, vi), vr)
-        row = {"epoch": it, "train_loss": loss, "validation_rmse": val,
-               "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": it,
+            "train_loss": loss,
+            "validation_rmse": val,
+            "seconds": time.perf_counter() - t0,
+        }
         rows.append(row)
         if callback is not None:
             callback(row)
-        if stopper.update(it, val, lambda: {"users": tuple(f.copy() for f in Us),
-                                            "items": tuple(f.copy() for f in Vs)}):
+        if stopper.update(
+            it,
+            val,
+            lambda: {"users": tuple(f.copy() for f in Us), "items": tuple(f.copy() for f in Vs)},
+        ):
             break
     best = stopper.best({"users": tuple(Us), "items": tuple(Vs)})
-    config = {"lam": lam, "user_clusters": m, "item_clusters": n, "dim": dim, "seed": seed,
-              "max_iter": max_iter, "patience": patience, "pretrain_iter": pretrain_iter}
+    config = {
+        "lam": lam,
+        "user_clusters": m,
+        "item_clusters": n,
+        "dim": dim,
+        "seed": seed,
+        "max_iter": max_iter,
+        "patience": patience,
+        "pretrain_iter": pretrain_iter,
+    }
     return fit_result(spec(**config), best, rows, stopper, time.perf_counter() - start)

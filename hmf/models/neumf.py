@@ -71,8 +71,10 @@ def _init(key, n_users: int, n_items: int, *, dim: int, layers: tuple[int, ...])
         "mlp_item": table(n_items, half),
     }
     params["mlp"] = [
-        {"w": _uniform(rng, (fan_in, fan_out), math.sqrt(6.0 / (fan_in + fan_out))),  # Glorot
-         "b": jnp.zeros((fan_out,), jnp.float32)}
+        {
+            "w": _uniform(rng, (fan_in, fan_out), math.sqrt(6.0 / (fan_in + fan_out))),  # Glorot
+            "b": jnp.zeros((fan_out,), jnp.float32),
+        }
         for fan_in, fan_out in zip(layers[:-1], layers[1:])
     ]
     fan_in = dim + layers[-1]
@@ -102,8 +104,9 @@ def _layers(layers: Sequence[int]) -> tuple[int, ...]:
     if len(sizes) < 2:
         raise UsageError(f"layers needs the input width and at least one layer, got {layers!r}")
     if sizes[0] % 2:
-        raise UsageError(f"layers[0] is the concatenated user+item input, so must be even, "
-                         f"got {sizes[0]}")
+        raise UsageError(
+            f"layers[0] is the concatenated user+item input, so must be even, got {sizes[0]}"
+        )
     return sizes
 
 

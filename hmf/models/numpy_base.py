@@ -34,8 +34,11 @@ def check_split(split: Split) -> None:
 
 
 def columns(frame: pd.DataFrame):
-    return (frame["user"].to_numpy(np.int64), frame["item"].to_numpy(np.int64),
-            frame["rating"].to_numpy(np.float64))
+    return (
+        frame["user"].to_numpy(np.int64),
+        frame["item"].to_numpy(np.int64),
+        frame["rating"].to_numpy(np.float64),
+    )
 
 
 def sparse(users, items, values, shape) -> sp.csr_matrix:
@@ -53,11 +56,19 @@ def not_trainable(key, n_users, n_items):  # pragma: no cover - guard only
     raise UsageError("NumPy baselines are trained by their own fit_* function, not hmf.train.fit")
 
 
-def fit_result(spec: ModelSpec, params, rows: list[dict], stopper: EarlyStopping,
-               seconds: float) -> FitResult:
+def fit_result(
+    spec: ModelSpec, params, rows: list[dict], stopper: EarlyStopping, seconds: float
+) -> FitResult:
     """The trainer's result type, so the experiment layer treats every model alike."""
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "validation_rmse", "seconds"])
     best = stopper.best_value if stopper.best_epoch else float(rows[-1]["validation_rmse"])
-    return FitResult(spec=spec, params=params, history=history,
-                     best_epoch=stopper.best_epoch or len(rows), epochs=len(rows),
-                     train_seconds=seconds, validation={"rmse": best}, metric="rmse")
+    return FitResult(
+        spec=spec,
+        params=params,
+        history=history,
+        best_epoch=stopper.best_epoch or len(rows),
+        epochs=len(rows),
+        train_seconds=seconds,
+        validation={"rmse": best},
+        metric="rmse",
+    )

@@ -69,8 +69,9 @@ def shifted_cosine(a: jax.Array, protos: jax.Array) -> jax.Array:
     return 1.0 + _unit(a) @ _unit(protos).T
 
 
-def _init(key, n_users: int, n_items: int, *, user_prototypes: int, item_prototypes: int,
-          dim: int) -> Params:
+def _init(
+    key, n_users: int, n_items: int, *, user_prototypes: int, item_prototypes: int, dim: int
+) -> Params:
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
 
     def normal(shape, std):
@@ -82,10 +83,12 @@ def _init(key, n_users: int, n_items: int, *, user_prototypes: int, item_prototy
         "user_protos": normal((user_prototypes, dim), 1.0),  # ProtoMF: standard normal
         "item_protos": normal((item_prototypes, dim), 1.0),
         # Glorot-normal projections, as ProtoMF's code
-        "item_to_user_space": normal((dim, user_prototypes),
-                                     math.sqrt(2 / (dim + user_prototypes))),
-        "user_to_item_space": normal((dim, item_prototypes),
-                                     math.sqrt(2 / (dim + item_prototypes))),
+        "item_to_user_space": normal(
+            (dim, user_prototypes), math.sqrt(2 / (dim + user_prototypes))
+        ),
+        "user_to_item_space": normal(
+            (dim, item_prototypes), math.sqrt(2 / (dim + item_prototypes))
+        ),
     }
 
 

@@ -44,8 +44,7 @@ from hmf.models.spec import ModelSpec, Params
 if TYPE_CHECKING:
     from hmf.split import Split
 
-__all__ = ["K", "LEARNING_RATE", "LAMBDA_REG", "reference_spec", "reference_score",
-           "fit_reference"]
+__all__ = ["K", "LEARNING_RATE", "LAMBDA_REG", "reference_spec", "reference_score", "fit_reference"]
 
 K = 20  # paper Table 2: d = 20
 LEARNING_RATE = 0.01  # Cornac MF default
@@ -54,8 +53,12 @@ LAMBDA_REG = 0.02  # Cornac MF default (its docstring says 0.001; the code's def
 
 def reference_score(params: Params, users, items):
     """``μ + b_u + b_i + U_u·V_i`` (biases and μ are zero for the unbiased model)."""
-    return (params["mean"] + params["user_bias"][users] + params["item_bias"][items]
-            + jnp.sum(params["user"][users] * params["item"][items], axis=-1))
+    return (
+        params["mean"]
+        + params["user_bias"][users]
+        + params["item_bias"][items]
+        + jnp.sum(params["user"][users] * params["item"][items], axis=-1)
+    )
 
 
 def _not_trainable(key, n_users, n_items):
@@ -64,13 +67,18 @@ def _not_trainable(key, n_users, n_items):
 
 def reference_spec(biased: bool) -> ModelSpec:
     """The (evaluation-only) spec of ``ref-mf-biased`` (``biased``) or ``ref-mf``."""
-    return ModelSpec(name="ref-mf-biased" if biased else "ref-mf", task="rating",
-                     init=_not_trainable, score=reference_score,
-                     config={"library": "cornac", "use_bias": bool(biased), "k": K})
+    return ModelSpec(
+        name="ref-mf-biased" if biased else "ref-mf",
+        task="rating",
+        init=_not_trainable,
+        score=reference_score,
+        config={"library": "cornac", "use_bias": bool(biased), "k": K},
+    )
 
 
-def _params(model, uid: np.ndarray, iid: np.ndarray, n_users: int, n_items: int,
-            biased: bool) -> Params:
+def _params(
+    model, uid: np.ndarray, iid: np.ndarray, n_users: int, n_items: int, biased: bool
+) -> Params:
     """Cornac's factors re-indexed to the split's user/item indices (absent ones: zeros)."""
     k = model.u_factors.shape[1]
     U = np.zeros((n_users, k), np.float32)
@@ -83,8 +91,13 @@ def _params(model, uid: np.ndarray, iid: np.ndarray, n_users: int, n_items: int,
         bu[uid] = model.u_biases[np.arange(len(uid))]
         bi[iid] = model.i_biases[np.arange(len(iid))]
     mean = np.float32(model.global_mean if biased else 0.0)
-    return {"user": jnp.asarray(U), "item": jnp.asarray(V), "user_bias": jnp.asarray(bu),
-            "item_bias": jnp.asarray(bi), "mean": jnp.asarray(mean)}
+    return {
+        "user": jnp.asarray(U),
+        "item": jnp.asarray(V),
+        "user_bias": jnp.asarray(bu),
+        "item_bias": jnp.asarray(bi),
+        "mean": jnp.asarray(mean),
+    }
 
 
 def fit_reference(
@@ -117,8 +130,10 @@ def fit_reference(
     checks.integer(max_epochs, "max_epochs", low=1)
     checks.integer(patience, "patience", low=1)
     if split.implicit:
-        raise UsageError(f"{split.dataset!r} is implicit feedback: the reference models are "
-                         "rating models (use a rating split, e.g. ml-100k or ciao)")
+        raise UsageError(
+            f"{split.dataset!r} is implicit feedback: the reference models are "
+            "rating models (use a rating split, e.g. ml-100k or ciao)"
+        )
     if len(split.train) == 0 or len(split.validation) == 0:
         raise UsageError(f"{split.dataset!r} needs non-empty training and validation subsets")
 
@@ -134,33 +149,57 @@ def fit_reference(
         train_set = Dataset.from_uir(list(zip(tu.tolist(), ti.tolist(), tr.tolist())), seed=seed)
     uid = np.fromiter(train_set.uid_map.keys(), np.int64, len(train_set.uid_map))
     iid = np.fromiter(train_set.iid_map.keys(), np.int64, len(train_set.iid_map))
-    if not (np.array_equal(np.fromiter(train_set.uid_map.values(), np.int64), np.arange(len(uid)))
-            and np.array_equal(np.fromiter(train_set.iid_map.values(), np.int64),
-                               np.arange(len(iid)))):
+    if not (
+        np.array_equal(np.fromiter(train_set.uid_map.values(), np.int64), np.arange(len(uid)))
+        and np.array_equal(np.fromiter(train_set.iid_map.values(), np.int64), np.arange(len(iid)))
+    ):
         raise RuntimeError("unexpected Cornac id map: indices are not 0..n-1 in insertion order")
     train_eval = (jnp.asarray(tu), jnp.asarray(ti), jnp.asarray(tr.astype(np.float32)))
 
     state, stopper, rows = None, EarlyStopping(patience), []
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
-        model = MF(k=k, max_iter=1, learning_rate=lr, lambda_reg=lambda_reg, use_bias=biased,
-                   early_stop=False, seed=seed, init_params=state, verbose=False)
+        model = MF(
+            k=k,
+            max_iter=1,
+            learning_rate=lr,
+            lambda_reg=lambda_reg,
+            use_bias=biased,
+            early_stop=False,
+            seed=seed,
+            init_params=state,
+            verbose=False,
+        )
         model.fit(train_set)
-        state = {"U": model.u_factors, "V": model.i_factors, "Bu": model.u_biases,
-                 "Bi": model.i_biases}
+        state = {
+            "U": model.u_factors,
+            "V": model.i_factors,
+            "Bu": model.u_biases,
+            "Bi": model.i_biases,
+        }
         params = _params(model, uid, iid, split.n_users, split.n_items, biased)
         value = metrics.evaluate(spec, params, split, "validation")["rmse"]
-        train_rmse = float(metrics.rmse(reference_score(params, train_eval[0], train_eval[1]),
-                                        train_eval[2]))
-        row = {"epoch": epoch, "train_loss": train_rmse ** 2, "validation_rmse": value,
-               "seconds": time.perf_counter() - t0}
+        train_rmse = float(
+            metrics.rmse(reference_score(params, train_eval[0], train_eval[1]), train_eval[2])
+        )
+        row = {
+            "epoch": epoch,
+            "train_loss": train_rmse**2,
+            "validation_rmse": value,
+            "seconds": time.perf_counter() - t0,
+        }
         rows.append(row)
         if callback is not None:
             callback(row)
         if stopper.update(epoch, value, lambda p=params: p):
             break
-    return FitResult(spec=spec, params=stopper.best(params), history=pd.DataFrame(rows),
-                     best_epoch=stopper.best_epoch or len(rows), epochs=len(rows),
-                     train_seconds=time.perf_counter() - start,
-                     validation={"rmse": stopper.best_value if stopper.best_epoch else value},
-                     metric="rmse")
+    return FitResult(
+        spec=spec,
+        params=stopper.best(params),
+        history=pd.DataFrame(rows),
+        best_epoch=stopper.best_epoch or len(rows),
+        epochs=len(rows),
+        train_seconds=time.perf_counter() - start,
+        validation={"rmse": stopper.best_value if stopper.best_epoch else value},
+        metric="rmse",
+    )
