@@ -26,15 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REFERENCE = ("ref-mf-biased", "ref-mf")
-
 
 def _models(dataset: str) -> list[str]:
-    from hmf import tables
+    from hmf import registry
 
     if dataset.endswith("-implicit"):
-        return list(tables.RANKING_METHODS)
-    return list(tables.RATING_METHODS + REFERENCE)
+        return list(registry.RANKING_METHODS)
+    return list(registry.RATING_METHODS + registry.REFERENCE_MODELS)
 
 
 DATASETS = ("ml-100k", "ciao", "ml-1m", "ml-100k-implicit")
@@ -46,44 +44,76 @@ def main() -> None:
     parser.add_argument("--dataset", required=True, choices=DATASETS)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--results-dir", default=None)
-    parser.add_argument("--skip", action="append", default=[], metavar="MODEL",
-                        help="leave this model out of the accuracy step (repeatable)")
-    parser.add_argument("--steps", choices=("accuracy", "depth"), action="append",
-                        help="run only this step (repeatable; default both)")
-    parser.add_argument("--seeds", type=int, default=None, metavar="K",
-                        help="only the first K seeds of every configuration (default all)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="leave this model out of the accuracy step (repeatable)",
+    )
+    parser.add_argument(
+        "--steps",
+        choices=("accuracy", "depth"),
+        action="append",
+        help="run only this step (repeatable; default both)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        metavar="K",
+        help="only the first K seeds of every configuration (default all)",
+    )
     args = parser.parse_args()
     from hmf.profiles import get_profile
 
     book_seeds = get_profile("book").seeds
     if args.seeds is not None and not 1 <= args.seeds <= len(book_seeds):
-        parser.error(f"--seeds {args.seeds}: expected 1 to {len(book_seeds)} (the book profile's "
-                     f"seeds are {list(book_seeds)})")
+        parser.error(
+            f"--seeds {args.seeds}: expected 1 to {len(book_seeds)} (the book profile's "
+            f"seeds are {list(book_seeds)})"
+        )
     unknown = sorted(set(args.skip) - set(_models(args.dataset)))
     if unknown:
-        parser.error(f"--skip {', '.join(unknown)}: not in {args.dataset}'s book sweep "
-                     f"({', '.join(_models(args.dataset))})")
+        parser.error(
+            f"--skip {', '.join(unknown)}: not in {args.dataset}'s book sweep "
+            f"({', '.join(_models(args.dataset))})"
+        )
 
     from compare_records import compare, describe
 
-    from hmf.experiments.records import describe_machine
     from hmf.experiments import default_results_dir, run_plan
+    from hmf.experiments.records import describe_machine
 
     print(describe_machine())
     root = Path(args.results_dir or tempfile.mkdtemp(prefix="hmf-book-sweep-"))
     print(f"results: {root}")
     models = [m for m in _models(args.dataset) if m not in args.skip]
-    steps = [(f"accuracy: {', '.join(models)}", models, "accuracy"),
-             (f"depth: {DEPTH_MODEL.get(args.dataset, 'hmf')}", [DEPTH_MODEL.get(args.dataset, "hmf")], "depth")]
+    steps = [
+        (f"accuracy: {', '.join(models)}", models, "accuracy"),
+        (
+            f"depth: {DEPTH_MODEL.get(args.dataset, 'hmf')}",
+            [DEPTH_MODEL.get(args.dataset, "hmf")],
+            "depth",
+        ),
+    ]
     steps = [s for s in steps if s[2] in (args.steps or ("accuracy", "depth"))]
-    seeds = None if args.seeds is None else book_seeds[:args.seeds]
+    seeds = None if args.seeds is None else book_seeds[: args.seeds]
     if seeds is not None:
         print(f"seeds: {list(seeds)} of every configuration")
     total = time.perf_counter()
     for label, models, study in steps:
         start = time.perf_counter()
-        paths = run_plan([args.dataset], models, "book", root=root, workers=args.workers,
-                         progress=False, study=study, seeds=seeds)
+        paths = run_plan(
+            [args.dataset],
+            models,
+            "book",
+            root=root,
+            workers=args.workers,
+            progress=False,
+            study=study,
+            seeds=seeds,
+        )
         print(f"{label}: {len(paths)} runs, {time.perf_counter() - start:,.0f} s wall", flush=True)
     skipped = f" without {', '.join(args.skip)}" if args.skip else ""
     if args.steps:
@@ -97,9 +127,11 @@ def main() -> None:
     print("against the committed records: " + describe(result))
     if result["compared"]:
         # wall time over process seconds: what estimate_book_sweep.py's --efficiency takes
-        print(f"efficiency (wall time / process seconds): {wall / result['fresh seconds']:.2f} of "
-              f"the fresh runs' seconds, {wall / result['committed seconds']:.2f} of the committed "
-              f"records' (the compared runs only)")
+        print(
+            f"efficiency (wall time / process seconds): {wall / result['fresh seconds']:.2f} of "
+            f"the fresh runs' seconds, {wall / result['committed seconds']:.2f} of the committed "
+            f"records' (the compared runs only)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Records, resumable sweeps, grids, selection, Tukey's HSD marks and the tables built on them
-(hmf.experiments, hmf.tables), on hand-made records and a small planted split."""
+(hmf.experiments, hmf.report), on hand-made records and a small planted split."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hmf import tables
 from hmf.errors import UsageError
 from hmf.experiments import execution, grids, studies, trainers
 from hmf.experiments.records import (
@@ -22,22 +21,54 @@ from hmf.experiments.records import (
     records_frame,
     write_record,
 )
-from hmf.experiments.selection import select, selected_config, selection_check, summarize, tukey_against
+from hmf.experiments.selection import (
+    select,
+    selected_config,
+    selection_check,
+    summarize,
+    tukey_against,
+)
+from hmf.report import diagnostics, tables
 
 
-def _record(model="hmf", config=None, seed=0, val=1.0, test=1.0, metric="rmse", dataset="toy",
-            profile="book", seconds=2.0, epochs=3, device="cpu:cpu") -> Record:
-    return Record(dataset=dataset, model=model, config=config or {"lr": 0.01}, seed=seed,
-                  profile=profile, validation={metric: val}, test={metric: test},
-                  epochs=epochs, best_epoch=epochs, train_seconds=seconds, inference_seconds=0.5,
-                  history={"epoch": list(range(1, epochs + 1))}, verified=True,
-                  environment={"device": device})
+def _record(
+    model="hmf",
+    config=None,
+    seed=0,
+    val=1.0,
+    test=1.0,
+    metric="rmse",
+    dataset="toy",
+    profile="book",
+    seconds=2.0,
+    epochs=3,
+    device="cpu:cpu",
+) -> Record:
+    return Record(
+        dataset=dataset,
+        model=model,
+        config=config or {"lr": 0.01},
+        seed=seed,
+        profile=profile,
+        validation={metric: val},
+        test={metric: test},
+        epochs=epochs,
+        best_epoch=epochs,
+        train_seconds=seconds,
+        inference_seconds=0.5,
+        history={"epoch": list(range(1, epochs + 1))},
+        verified=True,
+        environment={"device": device},
+    )
 
 
 # --- records -------------------------------------------------------------------------------
 
+
 def test_config_key_is_sorted_readable_and_bounded():
-    assert config_key({"wd": 1e-4, "lr": 0.001, "levels": [25, 5]}) == "levels=25-5_lr=0.001_wd=0.0001"
+    assert (
+        config_key({"wd": 1e-4, "lr": 0.001, "levels": [25, 5]}) == "levels=25-5_lr=0.001_wd=0.0001"
+    )
     assert config_key({}) == "default"
     long = {f"parameter_{i}": i for i in range(20)}
     key = config_key(long)
@@ -53,7 +84,11 @@ def test_record_round_trip_and_layout(tmp_path):
     back = read_record(path)
     assert back.config == {"lr": 0.01, "item_levels": [25, 5]}  # JSON has no tuples
     assert (back.validation, back.test, back.seed, back.history) == (
-        rec.validation, rec.test, rec.seed, rec.history)
+        rec.validation,
+        rec.test,
+        rec.seed,
+        rec.history,
+    )
     assert [r.seed for r in load_records(tmp_path, "book", "toy")] == [3]
     assert load_records(tmp_path, "paper") == []
 
@@ -100,6 +135,7 @@ def test_records_frame_flattens_metrics_and_config():
 
 # --- sweeps resume --------------------------------------------------------------------------
 
+
 def test_sweep_skips_finished_runs_and_resumes(planted_in_runner, tmp_path, monkeypatch):
     grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
     kwargs = dict(profile="smoke", root=tmp_path, workers=1, progress=False)
@@ -125,8 +161,9 @@ def test_sweep_skips_finished_runs_and_resumes(planted_in_runner, tmp_path, monk
 
 def test_sweep_refuses_unknown_model(planted_in_runner, tmp_path):
     with pytest.raises(UsageError, match="unknown model 'nope'"):
-        execution.sweep("planted", "nope", [{}], (0,), profile="smoke", root=tmp_path, workers=1,
-                     progress=False)
+        execution.sweep(
+            "planted", "nope", [{}], (0,), profile="smoke", root=tmp_path, workers=1, progress=False
+        )
 
 
 def test_run_plan_takes_a_subset_of_the_profiles_seeds(planted_in_runner, tmp_path):
@@ -134,12 +171,16 @@ def test_run_plan_takes_a_subset_of_the_profiles_seeds(planted_in_runner, tmp_pa
     paths = studies.run_plan(["planted"], ["mf"], "smoke", seeds=[0], **kwargs)
     assert [read_record(p).seed for p in paths] == [0]
     for bad in ([], [7]):
-        with pytest.raises(UsageError, match=r"seeds \[.*\]: expected a non-empty subset of the "
-                                             r"smoke profile's seeds \[0\]"):
+        with pytest.raises(
+            UsageError,
+            match=r"seeds \[.*\]: expected a non-empty subset of the "
+            r"smoke profile's seeds \[0\]",
+        ):
             studies.run_plan(["planted"], ["mf"], "smoke", seeds=bad, **kwargs)
 
 
 # --- grids ----------------------------------------------------------------------------------
+
 
 def test_paper_grid_is_table2():
     assert len(grids.grid("paper", "mf", 10_000, 10_000, dataset="ml-100k")) == 5 * 3
@@ -150,8 +191,9 @@ def test_paper_grid_is_table2():
     assert grids.ranking_clusters(24_933, 54_859) == [(49, 108), (195, 429), (780, 1715)]
 
 
-@pytest.mark.parametrize("model", ["mf", "hmf", "ihsr", "etree", "bpr-mf", "neumf", "bpr-hmf",
-                                   "protomf"])
+@pytest.mark.parametrize(
+    "model", ["mf", "hmf", "ihsr", "etree", "bpr-mf", "neumf", "bpr-hmf", "protomf"]
+)
 @pytest.mark.parametrize("dataset", ["ml-100k", "ml-1m", "ciao"])
 def test_book_grid_is_a_subset_of_the_paper_grid(model, dataset):
     paper = grids.grid("paper", model, 2_000, 3_000, dataset=dataset)
@@ -167,8 +209,9 @@ def test_ciao_etree_book_grid_has_its_own_lambdas():
     assert {c["lam"] for c in elsewhere} == {0.5, 20.0} and len(elsewhere) == 12
     assert {c["lam"] for c in ciao} == {0.5, 1.0} and len(ciao) == 12
     assert [c for c in ciao if c["lam"] == 0.5] == [c for c in elsewhere if c["lam"] == 0.5]
-    assert grids.grid("paper", "etree", 2_000, 3_000, dataset="ciao") == \
-        grids.grid("paper", "etree", 2_000, 3_000, dataset="ml-100k")
+    assert grids.grid("paper", "etree", 2_000, 3_000, dataset="ciao") == grids.grid(
+        "paper", "etree", 2_000, 3_000, dataset="ml-100k"
+    )
 
 
 def test_ihsr_clusters_are_capped_at_the_rows():
@@ -194,8 +237,9 @@ def test_ml1m_hmf_book_grids_keep_learning_rate_1e2_only():
     depth = grids.depth_grid("book", "hmf", base, dataset="ml-1m")
     assert {(c["lr"], c["weight_decay"]) for c in depth} == {(1e-2, 1e-2), (1e-2, 1e-4)}
     assert len(depth) == 4 * 2
-    assert grids.depth_grid("paper", "hmf", base, dataset="ml-1m") == \
-        grids.depth_grid("paper", "hmf", base, dataset="ml-100k")
+    assert grids.depth_grid("paper", "hmf", base, dataset="ml-1m") == grids.depth_grid(
+        "paper", "hmf", base, dataset="ml-100k"
+    )
     ranking = grids.depth_grid("book", "bpr-hmf", base, dataset="ml-1m")  # HMF's subset only
     assert {(c["lr"], c["weight_decay"]) for c in ranking} == {(1e-2, 1e-4), (1e-3, 1e-4)}
 
@@ -213,29 +257,35 @@ def test_depth_grid_keeps_level_one_clusters_and_sets_depths():
 
 # --- selection and significance ------------------------------------------------------------
 
+
 def _frame(rows):
     return records_frame([_record(**r) for r in rows])
 
 
 def test_select_takes_the_best_mean_not_the_best_seed():
     a, b = {"lr": 0.01}, {"lr": 0.001}
-    rows = ([dict(config=a, seed=s, val=v) for s, v in enumerate([0.80, 1.20, 1.20])]
-            + [dict(config=b, seed=s, val=v) for s, v in enumerate([0.95, 0.95, 0.95])])
+    rows = [dict(config=a, seed=s, val=v) for s, v in enumerate([0.80, 1.20, 1.20])] + [
+        dict(config=b, seed=s, val=v) for s, v in enumerate([0.95, 0.95, 0.95])
+    ]
     chosen = select(_frame(rows), "rmse")
     assert set(chosen["config"]) == {config_key(b)} and len(chosen) == 3
 
 
 def test_select_ignores_half_finished_configurations():
     a, b = {"lr": 0.01}, {"lr": 0.001}
-    rows = ([dict(config=a, seed=s, val=1.0) for s in range(3)]
-            + [dict(config=b, seed=0, val=0.1)])  # better, but one seed of three
+    rows = [dict(config=a, seed=s, val=1.0) for s in range(3)] + [
+        dict(config=b, seed=0, val=0.1)
+    ]  # better, but one seed of three
     assert set(select(_frame(rows), "rmse")["config"]) == {config_key(a)}
 
 
 def test_select_maximises_ranking_metrics():
     a, b = {"lr": 0.01}, {"lr": 0.001}
-    rows = [dict(config=c, seed=s, val=v, metric="hit_ratio@10")
-            for c, v in ((a, 0.4), (b, 0.5)) for s in range(2)]
+    rows = [
+        dict(config=c, seed=s, val=v, metric="hit_ratio@10")
+        for c, v in ((a, 0.4), (b, 0.5))
+        for s in range(2)
+    ]
     assert set(select(_frame(rows), "hit_ratio@10")["config"]) == {config_key(b)}
     recs = [_record(**r) for r in rows]
     assert selected_config(recs, "toy", "hmf", "hit_ratio@10") == b
@@ -251,14 +301,16 @@ def test_summarize_uses_the_sample_std():
 
 
 def _methods(values: dict[str, list[float]]) -> pd.DataFrame:
-    return _frame([dict(model=m, seed=s, test=v) for m, vs in values.items()
-                   for s, v in enumerate(vs)])
+    return _frame(
+        [dict(model=m, seed=s, test=v) for m, vs in values.items() for s, v in enumerate(vs)]
+    )
 
 
 def test_tukey_marks_clear_differences_only():
     close = [1.000, 1.002, 0.998, 1.001, 0.999]
-    frame = _methods({"hmf": close, "mf": [1.20, 1.21, 1.19, 1.22, 1.18],
-                      "ihsr": [c + 0.0005 for c in close]})
+    frame = _methods(
+        {"hmf": close, "mf": [1.20, 1.21, 1.19, 1.22, 1.18], "ihsr": [c + 0.0005 for c in close]}
+    )
     result = tukey_against(frame, "rmse", "hmf")
     assert result["mf"][1] and result["mf"][0] < 1e-3
     assert not result["ihsr"][1] and result["ihsr"][0] > 0.5
@@ -268,61 +320,84 @@ def test_tukey_marks_clear_differences_only():
 
 def test_accuracy_table_puts_ours_beside_the_papers_and_marks_daggers():
     frame = _methods({"hmf": [1.000, 1.002, 0.998], "mf": [1.20, 1.21, 1.19]})
-
-    def lookup(dataset, method):
-        return ({"rmse": 1.5, "std": 0.1, "dagger": True, "train_cpu": 3.0, "train_gpu": None,
-                 "infer_cpu": 0.1, "infer_gpu": None} if method == "mf" else None)
-
-    table = tables.accuracy_table(frame, ["toy"], ["mf", "hmf", "ihsr"], ["rmse"], "hmf", lookup)
+    frame = pd.concat([frame, frame.assign(dataset="ml-100k")])  # the paper has no 'toy'
+    table = tables.accuracy_table(frame, ["toy", "ml-100k"], ["mf", "hmf", "ihsr"])
     assert list(table.columns[:2]) == ["rmse", "paper rmse"]
     assert table.loc[("toy", "MF"), "rmse"] == "1.200 ± 0.010 †"
     assert table.loc[("toy", "HMF"), "rmse"] == "1.000 ± 0.002"
     assert table.loc[("toy", "IHSR"), "rmse"] == "not run"
     assert table.loc[("toy", "IHSR"), "seeds"] == 0
-    assert table.loc[("toy", "MF"), "paper rmse"] == "1.500 ± 0.100 †"
-    assert table.loc[("toy", "HMF"), "paper rmse"] == ""
-    assert table.loc[("toy", "MF"), "paper train s (CPU / GPU)"] == "3 / -"
+    assert table.loc[("toy", "MF"), "paper rmse"] == ""
+    assert table.loc[("toy", "MF"), "paper train s (CPU / GPU)"] == ""
+    # The paper's columns are hmf.paper's Table 3 (a), looked up by the table itself.
+    assert table.loc[("ML-100K", "MF"), "rmse"] == "1.200 ± 0.010 †"
+    assert table.loc[("ML-100K", "MF"), "paper rmse"] == "1.113 ± 0.013 †"
+    assert table.loc[("ML-100K", "HMF"), "paper rmse"] == "1.066 ± 0.002"
+    assert table.loc[("ML-100K", "IHSR"), "paper rmse"] == "1.080 ± 0.002 †"
+    assert table.loc[("ML-100K", "IHSR"), "paper train s (CPU / GPU)"] == "0.6 / -"
+    assert table.loc[("ML-100K", "MF"), "paper inference s (CPU / GPU)"] == "0.006 / 0.009"
 
 
 def test_depth_table_selects_per_depth_and_says_how_much_of_its_grid_ran():
     def cfg(depth, lr):
-        return dict(lr=lr, weight_decay=1e-4, user_clusters=8, item_clusters=4,
-                    user_depth=depth, item_depth=depth)
+        return dict(
+            lr=lr,
+            weight_decay=1e-4,
+            user_clusters=8,
+            item_clusters=4,
+            user_depth=depth,
+            item_depth=depth,
+        )
 
-    rows = ([dict(config=cfg(1, lr), seed=s, val=v, test=t) for lr, v, t in
-             ((1e-2, 0.9, 1.00), (1e-3, 1.1, 2.00)) for s in range(3)]
-            + [dict(config=cfg(2, 1e-2), seed=s, val=0.9, test=1.5 + 0.01 * s) for s in range(3)])
+    rows = [
+        dict(config=cfg(1, lr), seed=s, val=v, test=t)
+        for lr, v, t in ((1e-2, 0.9, 1.00), (1e-3, 1.1, 2.00))
+        for s in range(3)
+    ] + [dict(config=cfg(2, 1e-2), seed=s, val=0.9, test=1.5 + 0.01 * s) for s in range(3)]
     frame = _frame(rows)
-    table = tables.depth_table(frame, ["toy"], ["rmse"], lambda d, depth: ["paper"] if depth == 2 else None)
+    table = tables.depth_table(frame, ["toy"], ["rmse"])
     assert table.loc[("toy", 1), "rmse"] == "1.000 ± 0.000"  # lr 1e-2 wins on validation
     assert table.loc[("toy", 1), "configurations run"] == "2 / 2"
     assert table.loc[("toy", 2), "rmse"] == "1.510 ± 0.010 †"  # far from depth 1
     assert table.loc[("toy", 2), "configurations run"] == "1 / 2"  # a partial selection shows
-    assert table.loc[("toy", 2), "paper rmse"] == "paper"
+    assert table.loc[("toy", 2), "paper rmse"] == ""  # the paper has no 'toy'
+    theirs = tables.depth_table(frame.assign(dataset="ml-1m"), ["ml-1m"], ["rmse"])  # hmf.paper's
+    assert theirs.loc[("ML-1M", 2), "paper rmse"] == "0.930 ± 0.003 †"
+    assert theirs.loc[("ML-1M", 1), "paper rmse"] == "0.920 ± 0.003"
+    assert theirs.loc[("ML-1M", 2), "rmse"] == "1.510 ± 0.010 †"
     assert table.loc[("toy", 3), "rmse"] == "not run" and table.loc[("toy", 3), "seeds"] == 0
     smoke = _frame([dict(config=cfg(1, 1e-2), seed=0, profile="smoke")])  # one per depth
-    assert tables.depth_table(smoke, ["toy"], ["rmse"]).loc[("toy", 1), "configurations run"] == "1 / 1"
+    assert (
+        tables.depth_table(smoke, ["toy"], ["rmse"]).loc[("toy", 1), "configurations run"]
+        == "1 / 1"
+    )
 
 
 def test_weight_decay_spread_is_measured_at_the_selected_clusters_and_learning_rate():
     def cfg(lr, wd, clusters=8):
         return dict(lr=lr, weight_decay=wd, user_clusters=clusters, item_clusters=4)
 
-    rows = ([dict(config=cfg(1e-2, wd), seed=s, val=v) for wd, v in ((1e-2, 0.90), (1e-4, 0.95))
-             for s in range(2)]
-            + [dict(config=cfg(1e-3, 0.0), seed=s, val=2.0) for s in range(2)]  # other lr
-            + [dict(config=cfg(1e-2, 0.0, 16), seed=s, val=3.0) for s in range(2)])  # other clusters
-    row = tables.weight_decay_spread(_frame(rows), ["toy", "absent"]).loc["toy"]
+    rows = (
+        [
+            dict(config=cfg(1e-2, wd), seed=s, val=v)
+            for wd, v in ((1e-2, 0.90), (1e-4, 0.95))
+            for s in range(2)
+        ]
+        + [dict(config=cfg(1e-3, 0.0), seed=s, val=2.0) for s in range(2)]  # other lr
+        + [dict(config=cfg(1e-2, 0.0, 16), seed=s, val=3.0) for s in range(2)]
+    )  # other clusters
+    row = diagnostics.weight_decay_spread(_frame(rows), ["toy", "absent"]).loc["toy"]
     assert row["weight decays"] == 2 and row["gap"] == 0.05 and row["at"] == "8/4 clusters, lr 0.01"
     assert (row["best validation rmse"], row["worst validation rmse"]) == (0.9, 0.95)
-    assert tables.weight_decay_spread(_frame(rows), ["absent"]).empty
+    assert diagnostics.weight_decay_spread(_frame(rows), ["absent"]).empty
 
 
 def test_record_cost_sums_what_the_records_measured():
-    frame = _frame([dict(model="mf", seed=s, seconds=10.0, epochs=4) for s in range(3)]
-                   + [dict(model="hmf", config={"lr": lr}, seed=0, seconds=100.0)
-                      for lr in (0.1, 0.01)])
-    cost = tables.record_cost(frame)
+    frame = _frame(
+        [dict(model="mf", seed=s, seconds=10.0, epochs=4) for s in range(3)]
+        + [dict(model="hmf", config={"lr": lr}, seed=0, seconds=100.0) for lr in (0.1, 0.01)]
+    )
+    cost = diagnostics.record_cost(frame)
     mf = cost.loc[("toy", "mf", "cpu:cpu")]
     assert mf["runs"] == 3 and mf["epochs"] == 12
     assert cost.loc[("toy", "hmf", "cpu:cpu"), "configurations"] == 2
@@ -332,45 +407,78 @@ def test_record_cost_sums_what_the_records_measured():
 
 
 def test_record_cost_keeps_devices_apart():
-    frame = _frame([dict(model="hmf", seed=s, seconds=100.0) for s in range(2)]
-                   + [dict(model="hmf", config={"lr": 0.001}, seed=s, seconds=1.0, device="gpu:H200")
-                      for s in range(4)])
-    cost = tables.record_cost(frame)
+    frame = _frame(
+        [dict(model="hmf", seed=s, seconds=100.0) for s in range(2)]
+        + [
+            dict(model="hmf", config={"lr": 0.001}, seed=s, seconds=1.0, device="gpu:H200")
+            for s in range(4)
+        ]
+    )
+    cost = diagnostics.record_cost(frame)
     assert cost.loc[("toy", "hmf", "cpu:cpu"), "runs"] == 2
     assert cost.loc[("toy", "hmf", "gpu:H200"), "runs"] == 4
     assert cost.loc[("toy", "(all)", "gpu:H200"), "seconds per run"] == 1.5
 
 
 def test_protocol_table_says_whether_the_full_grid_changes_the_pick():
-    book = _frame([dict(config={"lr": lr}, seed=s, val=val, test=1.00 + s / 100)
-                   for lr, val in ((0.01, 0.90), (0.001, 0.95)) for s in range(3)])
+    book = _frame(
+        [
+            dict(config={"lr": lr}, seed=s, val=val, test=1.00 + s / 100)
+            for lr, val in ((0.01, 0.90), (0.001, 0.95))
+            for s in range(3)
+        ]
+    )
     # the paper profile reruns a book configuration on a GPU: its runs count, not the book's
-    rerun = [dict(config={"lr": 0.01}, seed=s, val=0.90, test=1.0, profile="paper", device="gpu:H200")
-             for s in range(3)]
-    same = tables.protocol_table(book, _frame(rerun), ["toy"], ["hmf"], "rmse").iloc[0]
+    rerun = [
+        dict(config={"lr": 0.01}, seed=s, val=0.90, test=1.0, profile="paper", device="gpu:H200")
+        for s in range(3)
+    ]
+    same = diagnostics.protocol_table(book, _frame(rerun), ["toy"], ["hmf"], "rmse").iloc[0]
     assert same["same selection"] == "yes" and same["paper protocol: devices"] == "gpu:H200"
     assert same["change in test rmse"] == -0.01 and same["book: rmse"] == "1.010 ± 0.010"
     assert same["Table 2 configurations run"] == "2"  # 'toy' has no grid: the count alone
-    better = [dict(config={"lr": 0.0001}, seed=s, val=0.80, test=0.95, profile="paper") for s in range(3)]
-    changed = tables.protocol_table(book, _frame(better), ["toy"], ["hmf"], "rmse").iloc[0]
+    better = [
+        dict(config={"lr": 0.0001}, seed=s, val=0.80, test=0.95, profile="paper") for s in range(3)
+    ]
+    changed = diagnostics.protocol_table(book, _frame(better), ["toy"], ["hmf"], "rmse").iloc[0]
     assert changed["same selection"] == "no" and changed["change in test rmse"] == -0.06
     assert changed["paper protocol: selected configuration"] == config_key({"lr": 0.0001})
     one_seed = [dict(config={"lr": 0.0001}, seed=0, val=0.5, profile="paper")]  # cannot compete
-    assert tables.protocol_table(book, _frame(one_seed), ["toy"], ["hmf"], "rmse").iloc[0][
-        "same selection"] == "yes"
-    assert tables.protocol_table(book, _frame([]), ["toy"], ["hmf"], "rmse").columns[0] == "status"
+    assert (
+        diagnostics.protocol_table(book, _frame(one_seed), ["toy"], ["hmf"], "rmse").iloc[0][
+            "same selection"
+        ]
+        == "yes"
+    )
+    assert (
+        diagnostics.protocol_table(book, _frame([]), ["toy"], ["hmf"], "rmse").columns[0]
+        == "status"
+    )
 
 
 def test_device_agreement_pairs_the_same_run_on_two_devices():
     cpu = [_record(config={"lr": 0.01}, seed=s, test=1.0, epochs=4) for s in range(3)]
-    gpu = [_record(config={"lr": 0.01}, seed=s, test=1.0 + 1e-6 * s, epochs=4 + (s == 2),
-                   device="gpu:H200", profile="paper") for s in range(3)]
+    gpu = [
+        _record(
+            config={"lr": 0.01},
+            seed=s,
+            test=1.0 + 1e-6 * s,
+            epochs=4 + (s == 2),
+            device="gpu:H200",
+            profile="paper",
+        )
+        for s in range(3)
+    ]
     lone = [_record(config={"lr": 0.1}, seed=0, device="gpu:H200")]  # on one device only
-    short = [_record(config={"lr": 0.01}, seed=0, test=3.0, device="tpu", profile="smoke")]  # other cap
-    row = tables.device_agreement(cpu + gpu + lone + short, "rmse").loc[("toy", "HMF", "cpu:cpu / gpu:H200")]
+    short = [
+        _record(config={"lr": 0.01}, seed=0, test=3.0, device="tpu", profile="smoke")
+    ]  # other cap
+    row = diagnostics.device_agreement(cpu + gpu + lone + short, "rmse").loc[
+        ("toy", "HMF", "cpu:cpu / gpu:H200")
+    ]
     assert row["pairs"] == 3 and row["same epochs"] == 2 and row["same best epoch"] == 2
     assert row["max |difference| in test rmse"] == pytest.approx(2e-6)
-    assert tables.device_agreement(cpu, "rmse").columns[0] == "status"
+    assert diagnostics.device_agreement(cpu, "rmse").columns[0] == "status"
 
 
 def test_selection_check_compares_means_over_the_same_seeds():
@@ -378,8 +486,10 @@ def test_selection_check_compares_means_over_the_same_seeds():
     book = [_record(config=book_cfg, seed=s, val=v) for s, v in enumerate([1.00, 0.90, 0.95])]
     book += [_record(config={"lr": 0.1}, seed=s, val=1.5) for s in range(3)]
     # better than the book selection's seed 0 (1.00), worse than its mean over seeds 0-1 (0.95)
-    rival = [_record(config=rival_cfg, seed=s, val=v, test=1.1, profile="paper")
-             for s, v in ((0, 0.97), (1, 0.96))]
+    rival = [
+        _record(config=rival_cfg, seed=s, val=v, test=1.1, profile="paper")
+        for s, v in ((0, 0.97), (1, 0.96))
+    ]
     row = selection_check(book, rival, "rmse").iloc[0]
     assert row["book selection"] == config_key(book_cfg)
     assert row["seeds compared"] == "0, 1"
@@ -401,8 +511,11 @@ def test_selection_check_per_depth_compares_each_depth_with_its_own_selection():
     def cfg(lr, depth):
         return {"lr": lr, "user_depth": depth, "item_depth": depth}
 
-    book = [_record(config=cfg(0.01, d), seed=s, val=v) for d, v in ((1, 0.90), (2, 1.00))
-            for s in range(2)]
+    book = [
+        _record(config=cfg(0.01, d), seed=s, val=v)
+        for d, v in ((1, 0.90), (2, 1.00))
+        for s in range(2)
+    ]
     # at depth 2 it beats depth 2's selection (1.00), though not depth 1's (0.90)
     rival = [_record(config=cfg(0.001, 2), seed=s, val=0.95, profile="paper") for s in range(2)]
     table = selection_check(book, rival, "rmse", by=("dataset", "model", "config.user_depth"))

@@ -10,6 +10,7 @@ import warnings
 import pandas as pd
 
 from hmf import data
+from hmf.report.tables import TABLE1_FIELDS, table1
 
 
 def register(subparsers) -> None:
@@ -17,7 +18,9 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
 
     fetch = sub.add_parser("fetch", help="download (or verify a local copy of) data sets")
-    fetch.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(data.DATASETS)} (default: all)")
+    fetch.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"any of {', '.join(data.DATASETS)} (default: all)"
+    )
     fetch.add_argument("--data-dir", help="local directory laid out as the archives extract")
     fetch.set_defaults(func=_fetch)
 
@@ -59,8 +62,6 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from hmf.tables import TABLE1_FIELDS, table1
-
     names = _names(args.names)
     frame = table1(names, data_dir=args.data_dir)
     if args.format == "json":
@@ -75,7 +76,9 @@ def _stats(args: argparse.Namespace) -> int:
             records.append(record)
         missing = [n for n, (_, r) in zip(names, frame.iterrows()) if r["copy"] == "missing"]
         for name in missing:
-            print(f"hmf data stats: {name} is missing; run `hmf data fetch {name}`", file=sys.stderr)
+            print(
+                f"hmf data stats: {name} is missing; run `hmf data fetch {name}`", file=sys.stderr
+            )
         print(json.dumps(records, indent=2))
         return 1 if missing and args.names else 0
     shown = frame.copy()
@@ -86,8 +89,10 @@ def _stats(args: argparse.Namespace) -> int:
         print(shown.to_csv(), end="")
     else:
         print(_markdown(shown))
-        print("\nDensity = (training + validation + test) / (users x items). "
-              "Columns 'paper …' are the paper's Table 1.")
+        print(
+            "\nDensity = (training + validation + test) / (users x items). "
+            "Columns 'paper …' are the paper's Table 1."
+        )
     return 0
 
 

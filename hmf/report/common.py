@@ -1,0 +1,58 @@
+"""What the report's views share: the book's tables of records (models, study), their records."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hmf import experiments, paper, registry
+from hmf.profiles import current_profile
+
+DATASETS = {"rating": ("ml-100k", "ml-1m", "ciao"), "ranking": ("diginetica", "ml-100k-implicit")}
+METRICS = {"rating": ("rmse",), "ranking": ("hit_ratio@10", "mrr@10")}  # the first selects
+HMF = {"rating": "hmf", "ranking": "bpr-hmf"}  # Table 3's † reference, Table 6's model
+TABLES = {
+    "table3a": (registry.RATING_METHODS, "accuracy"),
+    "table3b": (registry.RANKING_METHODS, "accuracy"),
+    "reference": (registry.REFERENCE_MODELS, "accuracy"),
+    "table6a": ((HMF["rating"],), "depth"),
+    "table6b": ((HMF["ranking"],), "depth"),
+}
+DEPTHS = tuple(paper.TABLE6_RANKING)  # p = q = 1 ... 4, Table 6's rows
+
+
+def profile_name(profile=None) -> str:
+    """A profile given as a :class:`~hmf.profiles.Profile` or a name (None: the current one)."""
+    return current_profile().name if profile is None else getattr(profile, "name", profile)
+
+
+def dataset_label(name: str) -> str:
+    return paper.DATASET_LABELS.get(name, name)
+
+
+def task_of(models) -> str:
+    return registry.get(tuple(models)[0]).task
+
+
+def rows_of(frame: pd.DataFrame, dataset: str, model: str | None = None) -> pd.DataFrame:
+    """The rows of a records frame for ``dataset`` (and ``model``); an empty frame as it is."""
+    if not len(frame):
+        return frame
+    keep = frame["dataset"] == dataset
+    return frame[keep & (frame["model"] == model) if model is not None else keep]
+
+
+def fmt(mean, std=None, dagger=False) -> str:
+    """``mean ± std`` to three decimals, with `` †`` where ``dagger``; "" without a mean."""
+    if mean is None or pd.isna(mean):
+        return ""
+    text = f"{mean:.3f}" if std is None or pd.isna(std) else f"{mean:.3f} ± {std:.3f}"
+    return text + (" †" if dagger else "")
+
+
+def records(table: str, profile=None, **options):
+    """``(records, missing)`` of one of the book's :data:`TABLES` under ``profile``, training what
+    is missing where the profile says so (``options``: :func:`hmf.experiments.ensure_records`)."""
+    models, study = TABLES[table]
+    return experiments.ensure_records(
+        DATASETS[task_of(models)], models, profile_name(profile), study=study, **options
+    )
