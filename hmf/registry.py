@@ -28,6 +28,7 @@ from hmf.models.spec import ModelSpec, Task
 from hmf.train import fit as fit_gradient
 
 __all__ = [
+    "OPTIONAL_KEYS",
     "ModelEntry",
     "Parameter",
     "PARAMETERS",
@@ -84,7 +85,15 @@ PARAMETERS = {
         "Cornac SGD L2 weight lambda_reg of the ref-mf models (Cornac default 0.02)",
         ref.LAMBDA_REG,
     ),
+    "optimizer": Parameter(
+        str,
+        "adamw (the paper's; default) or lazy-adamw (hmf.lazy: the same parameters up to eps, "
+        "updating only each batch's rows; MF and HMF models)",
+    ),
 }
+# Keys a configuration may leave out (the paper's setting applies); records keep them only when
+# set, so a run with the default keeps its record's name.
+OPTIONAL_KEYS = {"optimizer": "adamw"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +149,7 @@ class ModelEntry:
             seed=seed,
             max_epochs=max_epochs,
             patience=patience,
+            optimizer=config.get("optimizer", OPTIONAL_KEYS["optimizer"]),
         )
 
 
@@ -176,8 +186,9 @@ def _fit_reference(biased: bool, split, config, *, max_iter: int, **settings) ->
 
 _OPT = OPTIMISER_KEYS
 _HIER = ("user_clusters", "item_clusters", "user_depth", "item_depth")
+_LAZY = ("optimizer",)  # models whose parameters hmf.lazy can update row by row
 _ENTRIES = (
-    ModelEntry("mf", "MF", "rating", "gradient", _OPT, factory=mf),
+    ModelEntry("mf", "MF", "rating", "gradient", _OPT + _LAZY, factory=mf),
     ModelEntry(
         "ihsr",
         "IHSR",
@@ -197,8 +208,8 @@ _ENTRIES = (
         fitter=_fit_etree,
         max_iter=etree.MAX_ITER,
     ),
-    ModelEntry("hmf", "HMF", "rating", "gradient", _OPT + _HIER, factory=hmf),
-    ModelEntry("bpr-mf", "BPR-MF", "ranking", "gradient", _OPT, factory=bpr_mf),
+    ModelEntry("hmf", "HMF", "rating", "gradient", _OPT + _HIER + _LAZY, factory=hmf),
+    ModelEntry("bpr-mf", "BPR-MF", "ranking", "gradient", _OPT + _LAZY, factory=bpr_mf),
     ModelEntry("neumf", "NeuMF", "ranking", "gradient", _OPT, factory=neumf.neumf),
     ModelEntry(
         "protomf",
@@ -208,7 +219,7 @@ _ENTRIES = (
         _OPT + ("user_prototypes", "item_prototypes", "proto_lambda"),
         factory=protomf.protomf,
     ),
-    ModelEntry("bpr-hmf", "BPR-HMF", "ranking", "gradient", _OPT + _HIER, factory=bpr_hmf),
+    ModelEntry("bpr-hmf", "BPR-HMF", "ranking", "gradient", _OPT + _HIER + _LAZY, factory=bpr_hmf),
     ModelEntry(
         "ref-mf-biased",
         "reference biased MF (outside library)",
@@ -256,7 +267,7 @@ def gradient_spec(name: str, config: dict[str, Any]) -> ModelSpec:
     """The spec a configuration describes: ``*_clusters`` are level-1 counts and ``*_depth``
     the number of levels (each half the one below); ``lr`` and ``weight_decay`` are the
     optimiser's, not the model's."""
-    extra = {k: v for k, v in config.items() if k not in OPTIMISER_KEYS}
+    extra = {k: v for k, v in config.items() if k not in OPTIMISER_KEYS + _LAZY}
     for side in ("user", "item"):
         depth = int(extra.pop(f"{side}_depth", 1))
         if f"{side}_clusters" in extra:

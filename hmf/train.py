@@ -31,7 +31,7 @@ import numpy as np
 import optax
 import pandas as pd
 
-from hmf import checks
+from hmf import checks, lazy
 from hmf import metrics as M
 from hmf.errors import UsageError
 from hmf.fitting import EarlyStopping, FitResult
@@ -41,7 +41,16 @@ from hmf.models.spec import ModelSpec
 if TYPE_CHECKING:
     from hmf.split import Split
 
-__all__ = ["BATCH_SIZE", "MAX_EPOCHS", "PATIENCE", "FitResult", "fit", "sample_negatives"]
+__all__ = [
+    "BATCH_SIZE",
+    "MAX_EPOCHS",
+    "PATIENCE",
+    "OPTIMIZERS",
+    "FitResult",
+    "fit",
+    "init_optimizer",
+    "sample_negatives",
+]
 
 BATCH_SIZE = 1024  # paper Table 2
 MAX_EPOCHS = {"rating": 512, "ranking": 128}  # paper Table 2
@@ -74,13 +83,32 @@ def sample_negatives(
     return neg
 
 
-def epoch_program(spec: ModelSpec, batch_size: int, n_items: int):
+OPTIMIZERS = ("adamw", "lazy-adamw")
+LAZY_WINDOW = 512  # at most this many steps between two catch-ups of every row
+
+
+def init_optimizer(optimizer: str, params, lr: float, weight_decay: float):
+    """The optimiser state of ``params``: dense ``optax.adamw`` (the paper's) or
+    :mod:`hmf.lazy`'s row-lazy AdamW; both hold the learning rate and decay as values."""
+    checks.lookup(dict.fromkeys(OPTIMIZERS), optimizer, "optimizer")
+    if optimizer == "lazy-adamw":
+        return lazy.init(params, lr, weight_decay)
+    return optax.inject_hyperparams(optax.adamw)(learning_rate=lr, weight_decay=weight_decay).init(
+        params
+    )
+
+
+def epoch_program(spec: ModelSpec, batch_size: int, n_items: int, optimizer: str = "adamw"):
     """The jitted epoch of ``spec`` (one compile per model functions and shapes)."""
-    return _epoch_program(spec.score, spec.loss, spec.prepare, spec.task, batch_size, n_items)
+    return _epoch_program(
+        spec.score, spec.loss, spec.prepare, spec.task, batch_size, n_items, optimizer
+    )
 
 
 @functools.lru_cache(maxsize=64)
-def _epoch_program(score, loss, prepare, task: str, batch_size: int, n_items: int):
+def _epoch_program(
+    score, loss, prepare, task: str, batch_size: int, n_items: int, optimizer_name: str
+):
     # Keyed on the functions, not the spec: a spec's ``init`` is a new partial per call.
     if loss is None:
         loss = functools.partial(squared_error if task == "rating" else bpr, score)
@@ -100,6 +128,39 @@ def _epoch_program(score, loss, prepare, task: str, batch_size: int, n_items: in
         (_, total), grads = grad_fn(params, batch, mask)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), total
+
+    def lazy_step(table):
+        def one(carry, xs):
+            params, state = carry
+            batch, mask = xs
+            rows, local_batch = lazy.batch_rows(params, batch, task)
+            gathered = lazy.gather(params, state, rows, table)
+            (_, total), grads = grad_fn(lazy.localize(params, gathered), local_batch, mask)
+            return lazy.step(params, state, grads, rows, gathered), total
+
+        return one
+
+    def lazy_window(carry, xs):
+        params, state = carry
+        size = xs[1].shape[0]
+        table = lazy.window_table(state.origin, size, state.lr, state.weight_decay)
+        carry, totals = jax.lax.scan(lazy_step(table), carry, xs)
+        return lazy.catch_up(*carry, table), totals
+
+    def train_steps(params, opt_state, batches, mask):
+        if optimizer_name == "adamw":
+            return jax.lax.scan(step, (params, opt_state), (batches, mask))
+        # Whole windows of LAZY_WINDOW steps, then the rest as one shorter window.
+        n_steps = mask.shape[0]
+        size = min(n_steps, LAZY_WINDOW)
+        whole = n_steps // size * size
+        xs = jax.tree.map(lambda x: x[:whole].reshape((-1, size) + x.shape[1:]), (batches, mask))
+        carry, totals = jax.lax.scan(lazy_window, (params, opt_state), xs)
+        totals = totals.reshape(-1)
+        if whole < n_steps:
+            carry, rest = lazy_window(carry, jax.tree.map(lambda x: x[whole:], (batches, mask)))
+            totals = jnp.concatenate([totals, rest])
+        return carry, totals
 
     def validate(params, val):
         if prepare is not None:
@@ -121,7 +182,7 @@ def _epoch_program(score, loss, prepare, task: str, batch_size: int, n_items: in
         batches = {
             name: col[order].reshape(n_batches, batch_size) for name, col in rows.items()
         }  # each (n_batches, B)
-        (params, opt_state), totals = jax.lax.scan(step, (params, opt_state), (batches, mask))
+        (params, opt_state), totals = train_steps(params, opt_state, batches, mask)
         return params, opt_state, jnp.sum(totals) / n, validate(params, val)
 
     return jax.jit(epoch)
@@ -191,9 +252,12 @@ def fit(
     batch_size: int = BATCH_SIZE,
     candidates: np.ndarray | None = None,
     callback=None,
+    optimizer: str = "adamw",
 ) -> FitResult:
     """Train ``spec`` on ``split.train`` with early stopping on ``split.validation``.
 
+    ``optimizer``: ``"adamw"`` (the paper's) or ``"lazy-adamw"`` (:mod:`hmf.lazy`: the same
+    parameters up to ``eps`` and rounding, touching only each batch's rows).
     ``max_epochs`` defaults to the paper's 512 (rating) / 128 (ranking). ``candidates``
     (ranking only) are the validation candidates of :func:`hmf.metrics.sample_candidates`,
     drawn from ``seed`` when not given. ``callback(row)`` is called with each history row.
@@ -208,10 +272,8 @@ def fit(
     train, val = device_data(spec, split, seed, candidates)
     k_init, k_train = jax.random.split(jax.random.key(seed))
     params = spec.init(k_init, split.n_users, split.n_items)
-    opt_state = optax.inject_hyperparams(optax.adamw)(
-        learning_rate=lr, weight_decay=weight_decay
-    ).init(params)
-    program = epoch_program(spec, batch_size, split.n_items)
+    opt_state = init_optimizer(optimizer, params, lr, weight_decay)
+    program = epoch_program(spec, batch_size, split.n_items, optimizer)
 
     metric = M.primary_metric(spec.task)
     stopper, rows = EarlyStopping(patience, lower_is_better=spec.task == "rating"), []

@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pandas as pd
 
 from hmf import checks
@@ -52,7 +51,14 @@ from hmf import metrics as M
 from hmf.errors import UsageError
 from hmf.fitting import FitResult, start_stopping, update_stopping
 from hmf.models.spec import ModelSpec
-from hmf.train import BATCH_SIZE, PATIENCE, check_run_settings, device_data, epoch_program
+from hmf.train import (
+    BATCH_SIZE,
+    PATIENCE,
+    check_run_settings,
+    device_data,
+    epoch_program,
+    init_optimizer,
+)
 
 if TYPE_CHECKING:
     from hmf.split import Split
@@ -161,11 +167,13 @@ def fit_many(
     candidates: Sequence[np.ndarray] | None = None,
     compact: bool = True,
     callback=None,
+    optimizer: str = "adamw",
 ) -> list[FitResult]:
     """:func:`hmf.train.fit` for every member at once; one :class:`FitResult` per member, in
     order, each meaning what ``fit(spec, split, lr=…, weight_decay=…, seed=…)`` returns.
 
     ``members``: :class:`Member` s, ``(lr, weight_decay, seed)`` tuples or dicts with those keys.
+    ``optimizer``: as :func:`hmf.train.fit`'s, one for every member.
     ``candidates`` (ranking only): one validation candidate array per member (default: drawn
     from each member's seed, as ``fit``). ``compact``: gather the active members into a smaller
     batch once at most half are active (same numbers, less work). ``callback(index, row)`` is
@@ -207,17 +215,13 @@ def fit_many(
         k_init, k_train = jax.random.split(jax.random.key(m.seed))
         params = spec.init(k_init, split.n_users, split.n_items)
         inits.append(params)
-        states.append(
-            optax.inject_hyperparams(optax.adamw)(
-                learning_rate=m.lr, weight_decay=m.weight_decay
-            ).init(params)
-        )
+        states.append(init_optimizer(optimizer, params, m.lr, m.weight_decay))
         k_trains.append(k_train)
     params, opt_state = _stack(inits), _stack(states)
     best = jax.tree.map(jnp.copy, params)
     del inits, states
     k_train = jnp.stack(k_trains)
-    program = _batched_program(epoch_program(spec, batch_size, split.n_items), val_axes)
+    program = _batched_program(epoch_program(spec, batch_size, split.n_items, optimizer), val_axes)
 
     metric = M.primary_metric(spec.task)
     stop = start_stopping(n, patience=patience, lower_is_better=spec.task == "rating")

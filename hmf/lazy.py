@@ -1,0 +1,250 @@
+"""Row-lazy AdamW: the same parameters as ``optax.adamw``, touching only a batch's rows.
+
+A batch of ratings uses the rows of the users and items in it: of an embedding table (MF) or of
+the first connection-logit matrix ``C_1`` (HMF). Dense AdamW still reads and writes every row,
+its two moments and its gradient at every step. For a row whose gradient is zero for ``k``
+steps after step ``t``, AdamW's moments decay geometrically (``m`` by ``b1^k``, ``v`` by
+``b2^k``) and, with ``eps`` neglected beside ``sqrt(v̂)``, its parameters after those steps are
+
+    θ_{t+k} = d^k θ_t - lr · (m_t / sqrt(v_t)) · S(t, t+k),
+    S(t, e) = Σ_{u=t+1..e} d^(e-u) · c^(u-t) · a_u,   d = 1 - lr·wd,  c = b1 / sqrt(b2),
+    a_u = sqrt(1 - b2^u) / (1 - b1^u)   (AdamW's bias corrections at step u).
+
+So a step first catches the batch's rows up over their idle steps, then applies AdamW's own
+update to them (zero-gradient rows of the batch included, so those steps are exact); the small
+dense leaves (root embeddings, upper connection matrices) are updated every step. ``S`` is read
+from a table built by direct summation for a window of steps (no cancellation), and at the end of
+every window, so before every evaluation, all rows are caught up: evaluated parameters are dense
+AdamW's up to ``eps`` and rounding.
+
+Applies to models whose parameters are ``{"user": Embedding, "item": Embedding}`` (MF, HMF,
+BPR-MF, BPR-HMF).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from hmf.errors import UsageError
+from hmf.models.embeddings import Embedding, FlatEmbedding, HierarchicalEmbedding
+
+__all__ = [
+    "B1",
+    "B2",
+    "EPS",
+    "LazyAdamState",
+    "init",
+    "window_table",
+    "batch_rows",
+    "gather",
+    "localize",
+    "step",
+    "catch_up",
+    "row_leaf",
+]
+
+B1, B2, EPS = 0.9, 0.999, 1e-8  # optax.adamw's defaults
+_SORTED = dict(indices_are_sorted=True, unique_indices=True)
+SIDES = ("user", "item")
+
+
+def row_leaf(emb: Embedding) -> jax.Array:
+    """The leaf whose rows are objects: the table (flat) or ``C_1`` (hierarchical)."""
+    if isinstance(emb, FlatEmbedding):
+        return emb.table
+    if isinstance(emb, HierarchicalEmbedding):
+        return emb.logits[0]
+    raise UsageError(f"lazy-adamw needs flat or hierarchical embeddings, got {type(emb).__name__}")
+
+
+def _with_row_leaf(emb: Embedding, rows: jax.Array) -> Embedding:
+    if isinstance(emb, FlatEmbedding):
+        return FlatEmbedding(rows)
+    return dataclasses.replace(emb, logits=(rows, *emb.logits[1:]))
+
+
+def _check(params) -> None:
+    if not isinstance(params, dict) or set(params) != set(SIDES):
+        raise UsageError(
+            "lazy-adamw trains models with user and item embeddings only (mf, hmf, bpr-mf, bpr-hmf)"
+        )
+    for side in SIDES:
+        row_leaf(params[side])
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class LazyAdamState:
+    count: jax.Array  # () int32: steps taken
+    origin: jax.Array  # () int32: the step every row was last caught up to (window start)
+    lr: jax.Array  # () float32
+    weight_decay: jax.Array  # () float32
+    mu: dict  # like params
+    nu: dict  # like params
+    last: dict  # side -> (n,) int32: the step each row's moments are current at
+
+
+def init(params, lr: float, weight_decay: float) -> LazyAdamState:
+    _check(params)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    last = {side: jnp.zeros(row_leaf(params[side]).shape[0], jnp.int32) for side in SIDES}
+    return LazyAdamState(
+        jnp.zeros((), jnp.int32),
+        jnp.zeros((), jnp.int32),
+        jnp.asarray(lr, jnp.float32),
+        jnp.asarray(weight_decay, jnp.float32),
+        zeros,
+        jax.tree.map(jnp.zeros_like, params),
+        last,
+    )
+
+
+def _adamw(theta, m, v, g, count, lr, wd):
+    """One AdamW step at step ``count`` (1-based), as ``optax.adamw`` computes it."""
+    m = (1 - B1) * g + B1 * m
+    v = (1 - B2) * g * g + B2 * v
+    m_hat = m / (1 - B1**count).astype(m.dtype)
+    v_hat = v / (1 - B2**count).astype(v.dtype)
+    update = -lr * (m_hat / (jnp.sqrt(v_hat) + EPS) + wd * theta)
+    return theta + update, m, v
+
+
+def window_table(origin, size: int, lr, wd) -> jax.Array:
+    """``T[i, j] = S(origin + i, origin + j)`` for ``0 <= i <= j <= size`` (0 below)."""
+    d = 1.0 - lr * wd
+    c = B1 / jnp.sqrt(B2)
+    real = jnp.result_type(float)  # float32, or float64 under jax.enable_x64
+    steps = (origin + jnp.arange(size + 1)).astype(real)
+    a = jnp.sqrt(1 - B2**steps) / (1 - B1**steps)  # (size + 1,); a[0] unused
+    i = jnp.arange(size + 1)
+
+    def column(prev, j):
+        gap = (j - i).astype(real)
+        col = d * prev + jnp.where(i < j, c**gap * a[j], 0.0)
+        return col, col
+
+    _, cols = jax.lax.scan(column, jnp.zeros(size + 1), jnp.arange(size + 1))
+    return cols.T  # [i, j]
+
+
+def _catch_up_rows(theta, m, v, last, end, state, table):
+    """Rows whose moments are current at ``last`` ``(r,)``, advanced over idle steps to ``end``."""
+    k = (end - last).astype(theta.dtype)[:, None]
+    s = table[last - state.origin, end - state.origin][:, None]
+    q = jnp.where(v > 0, m / jnp.sqrt(jnp.where(v > 0, v, 1.0)), 0.0)
+    d = 1.0 - state.lr * state.weight_decay
+    return d**k * theta - state.lr * q * s, m * B1**k, v * B2**k
+
+
+def _is_dense(params, side: str, slots: int) -> bool:
+    # At most twice as many rows as index slots (ML-100K: 625 users, 1,561 items, 1,024 ratings
+    # a batch): a batch holds a large share of the rows, and gathering, catching up and
+    # scattering them costs more than the dense update, which gives the same numbers.
+    return row_leaf(params[side]).shape[0] <= 2 * slots
+
+
+def batch_rows(params, batch, task: str):
+    """Per side, the rows a batch uses (padded with an out-of-range index; None for a side
+    updated densely), and the batch re-indexed into them."""
+    users = batch["user"]
+    items = (
+        batch["item"] if task == "rating" else jnp.concatenate([batch["item"], batch["negative"]])
+    )
+    uniq, local = {}, dict(batch)
+    for side, index in (("user", users), ("item", items)):
+        n = row_leaf(params[side]).shape[0]
+        if _is_dense(params, side, index.shape[0]):
+            uniq[side] = None
+            continue
+        rows, inverse = jnp.unique(index, size=index.shape[0], fill_value=n, return_inverse=True)
+        # Padding as distinct out-of-range rows: sorted, unique indices let XLA scatter fast.
+        uniq[side] = jnp.where(rows < n, rows, n + jnp.arange(rows.shape[0], dtype=rows.dtype))
+        inverse = inverse.reshape(index.shape)
+        if side == "user":
+            local["user"] = inverse
+        elif task == "rating":
+            local["item"] = inverse
+        else:
+            local["item"], local["negative"] = jnp.split(inverse, 2)
+    return uniq, local
+
+
+def gather(params, state: LazyAdamState, uniq, table):
+    """Per lazy side, the batch's rows of the row leaf and of its moments, caught up over their
+    idle steps to the current step (dense AdamW's forward pass sees every row current)."""
+    out = {}
+    for side in SIDES:
+        rows = uniq[side]
+        if rows is not None:
+            full = (row_leaf(params[side]), row_leaf(state.mu[side]), row_leaf(state.nu[side]))
+            out[side] = _catch_up_rows(
+                *(x[rows] for x in full), state.last[side][rows], state.count, state, table
+            )
+    return out
+
+
+def localize(params, gathered):
+    """Params whose lazy row leaves hold only the gathered rows (differentiate these)."""
+    return {
+        side: _with_row_leaf(params[side], gathered[side][0]) if side in gathered else params[side]
+        for side in SIDES
+    }
+
+
+def step(params, state: LazyAdamState, grads, uniq, gathered):
+    """One AdamW step; ``grads`` are those of :func:`localize`'s params."""
+    count = state.count + 1
+    new_params, new_mu, new_nu, new_last = {}, {}, {}, {}
+    for side in SIDES:
+        leaves, treedef = jax.tree.flatten(params[side])
+        m_leaves, v_leaves = jax.tree.leaves(state.mu[side]), jax.tree.leaves(state.nu[side])
+        g_leaves = jax.tree.leaves(grads[side])
+        lazy_side = side in gathered
+        out = [
+            None
+            if n == 0 and lazy_side
+            else _adamw(t, m, v, g, count, state.lr, state.weight_decay)
+            for n, (t, m, v, g) in enumerate(zip(leaves, m_leaves, v_leaves, g_leaves))
+        ]
+        new_last[side] = state.last[side]
+        if lazy_side:  # leaf 0 is the row leaf: the table, or C_1 (logits[0])
+            rows = uniq[side]
+            stepped = _adamw(*gathered[side], g_leaves[0], count, state.lr, state.weight_decay)
+            out[0] = tuple(
+                x.at[rows].set(y, mode="drop", **_SORTED)
+                for x, y in zip((leaves[0], m_leaves[0], v_leaves[0]), stepped)
+            )
+            new_last[side] = state.last[side].at[rows].set(count, mode="drop", **_SORTED)
+        else:  # updated every step: current at every step
+            new_last[side] = jnp.full_like(state.last[side], count)
+        new_params[side], new_mu[side], new_nu[side] = (
+            jax.tree.unflatten(treedef, [o[n] for o in out]) for n in range(3)
+        )
+    state = dataclasses.replace(state, count=count, mu=new_mu, nu=new_nu, last=new_last)
+    return new_params, state
+
+
+def catch_up(params, state: LazyAdamState, table):
+    """Every row advanced to the current step; the next window starts there."""
+    new_params, new_mu, new_nu = {}, {}, {}
+    for side in SIDES:
+        emb = params[side]
+        theta, m, v = _catch_up_rows(
+            row_leaf(emb),
+            row_leaf(state.mu[side]),
+            row_leaf(state.nu[side]),
+            state.last[side],
+            state.count,
+            state,
+            table,
+        )
+        new_params[side] = _with_row_leaf(emb, theta)
+        new_mu[side] = _with_row_leaf(state.mu[side], m)
+        new_nu[side] = _with_row_leaf(state.nu[side], v)
+    last = {side: jnp.full_like(state.last[side], state.count) for side in SIDES}
+    return new_params, dataclasses.replace(
+        state, origin=state.count, mu=new_mu, nu=new_nu, last=last
+    )

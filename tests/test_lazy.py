@@ -1,0 +1,159 @@
+"""Row-lazy AdamW (hmf.lazy) against dense optax.adamw: the same parameters up to eps and
+rounding, on random sparse gradients and in whole training runs."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from test_train import planted_split
+
+from hmf import lazy, metrics, registry, train
+from hmf.errors import UsageError
+from hmf.models.embeddings import FlatEmbedding, HierarchicalEmbedding
+from hmf.vectorized import fit_many
+
+N, D, STEPS = 40, 3, 150
+
+
+def _params(rng, hierarchical: bool):
+    def table(n, d):
+        return jnp.asarray(rng.normal(size=(n, d)), jnp.float32)
+
+    if hierarchical:
+        return {side: HierarchicalEmbedding((table(N, 6),), table(6, D)) for side in lazy.SIDES}
+    return {side: FlatEmbedding(table(N, D)) for side in lazy.SIDES}
+
+
+@pytest.mark.parametrize("hierarchical", [False, True])
+def test_random_sparse_gradients_match_optax_adamw(hierarchical):
+    """150 steps, each with gradients on a few random rows of each side (zero elsewhere), with
+    a catch-up of every row every 32 steps as the trainer does at each window's end."""
+    rng = np.random.default_rng(0)
+    lr, wd, window = 1e-2, 1e-2, 32
+    params = _params(rng, hierarchical)
+    opt = optax.adamw(lr, weight_decay=wd)
+    dense, dense_state = params, opt.init(params)
+    mine, state = params, lazy.init(params, lr, wd)
+    for t in range(STEPS):
+        if t % window == 0:
+            table = lazy.window_table(state.origin, window, state.lr, state.weight_decay)
+        rows = {s: jnp.asarray(np.unique(rng.integers(0, N, 5)), jnp.int32) for s in lazy.SIDES}
+        local = jax.tree.map(
+            lambda x: jnp.asarray(rng.normal(size=x.shape), jnp.float32),
+            lazy.localize(params, {s: (lazy.row_leaf(params[s])[rows[s]],) for s in lazy.SIDES}),
+        )
+        full = {s: _scatter(params[s], local[s], rows[s]) for s in lazy.SIDES}
+        updates, dense_state = opt.update(full, dense_state, dense)
+        dense = optax.apply_updates(dense, updates)
+        gathered = lazy.gather(mine, state, rows, table)
+        mine, state = lazy.step(mine, state, local, rows, gathered)
+        if (t + 1) % window == 0:
+            mine, state = lazy.catch_up(mine, state, table)
+    mine, state = lazy.catch_up(mine, state, table)
+    for a, b in zip(jax.tree.leaves(mine), jax.tree.leaves(dense)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=2e-5)
+    for ours, theirs in ((state.mu, dense_state[0].mu), (state.nu, dense_state[0].nu)):
+        for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-7)
+
+
+def _scatter(emb, local, rows):
+    """A dense gradient: the local row leaf's gradient at ``rows``, zero elsewhere."""
+    leaves, treedef = jax.tree.flatten(emb)
+    local_leaves = jax.tree.leaves(local)
+    full = [jnp.zeros_like(leaves[0]).at[rows].set(local_leaves[0]), *local_leaves[1:]]
+    return jax.tree.unflatten(treedef, full)
+
+
+def test_closed_form_equals_stepping_idle_rows_at_float64_without_eps():
+    """S(t, e) of the window table equals stepping AdamW's idle-row recursion one step at a
+    time in float64 with eps = 0."""
+    lr, wd, origin, size = 3e-3, 0.5, 17, 40
+    with jax.enable_x64(True):
+        table = np.asarray(lazy.window_table(jnp.asarray(origin), size, lr, wd))
+    d = 1 - lr * wd
+    for i in (0, 5, 39):
+        theta, m, v = 0.7, 0.3, 0.04  # a row current at step origin + i
+        for u in range(origin + i + 1, origin + size + 1):
+            m, v = lazy.B1 * m, lazy.B2 * v
+            m_hat, v_hat = m / (1 - lazy.B1**u), v / (1 - lazy.B2**u)
+            theta = d * theta - lr * m_hat / np.sqrt(v_hat)
+            k = u - origin - i
+            closed = d**k * 0.7 - lr * (0.3 / np.sqrt(0.04)) * table[i, u - origin]
+            assert closed == pytest.approx(theta, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "model, kwargs, implicit",
+    [
+        ("mf", {}, False),
+        ("hmf", dict(user_clusters=6, item_clusters=4), False),
+        ("bpr-hmf", dict(user_clusters=6, item_clusters=4), True),
+    ],
+)
+def test_whole_runs_stop_at_the_same_epoch_with_the_same_metrics(model, kwargs, implicit):
+    split, *_ = planted_split(implicit=implicit)
+    spec = registry.make_model(model, **kwargs)
+    runs = [
+        train.fit(
+            spec,
+            split,
+            lr=1e-2,
+            weight_decay=1e-3,
+            seed=1,
+            max_epochs=25,
+            batch_size=64,
+            optimizer=opt,
+        )
+        for opt in train.OPTIMIZERS
+    ]
+    dense, mine = runs
+    assert (mine.epochs, mine.best_epoch) == (dense.epochs, dense.best_epoch)
+    assert len(dense.history) > 5
+    for result in runs:  # 300 users, 200 items, 64 rows a batch: both sides are lazy
+        assert result.spec is spec
+    test = [metrics.evaluate(spec, r.params, split, "test") for r in runs]
+    for name, value in test[0].items():
+        assert test[1][name] == pytest.approx(value, abs=2e-3), name
+
+
+def test_vectorized_lazy_runs_equal_one_at_a_time():
+    split, *_ = planted_split()
+    spec = registry.make_model("hmf", user_clusters=6, item_clusters=4)
+    members = [(1e-2, 1e-3, 0), (1e-3, 0.0, 1)]
+    group = fit_many(spec, split, members, max_epochs=8, batch_size=64, optimizer="lazy-adamw")
+    for (lr, wd, seed), result in zip(members, group):
+        one = train.fit(
+            spec,
+            split,
+            lr=lr,
+            weight_decay=wd,
+            seed=seed,
+            max_epochs=8,
+            batch_size=64,
+            optimizer="lazy-adamw",
+        )
+        assert (result.epochs, result.best_epoch) == (one.epochs, one.best_epoch)
+        np.testing.assert_allclose(
+            result.history["validation_rmse"], one.history["validation_rmse"], rtol=1e-5
+        )
+
+
+def test_lazy_adamw_is_refused_where_it_does_not_apply():
+    split, *_ = planted_split(implicit=True)
+    with pytest.raises(UsageError, match="unknown optimizer 'sgd': expected one of adamw"):
+        train.fit(registry.make_model("mf"), split, lr=1e-2, weight_decay=0.0, optimizer="sgd")
+    with pytest.raises(UsageError, match="user and item embeddings only"):
+        train.fit(
+            registry.make_model("neumf"),
+            split,
+            lr=1e-2,
+            weight_decay=0.0,
+            max_epochs=1,
+            optimizer="lazy-adamw",
+        )
+    with pytest.raises(UsageError, match="does not fit model 'neumf'"):
+        registry.get("neumf").check_config(dict(lr=1e-2, weight_decay=0.0, optimizer="lazy-adamw"))
