@@ -23,11 +23,12 @@ def _bounds(value, name: str, low, strict: bool, high, what: str) -> None:
         raise UsageError(f"{name} must be <= {high}{extra}, got {value!r}")
 
 
-def number(value, name: str, *, low=None, strict: bool = False, high=None) -> float:
-    """A finite real number within ``[low, high]`` (``low`` excluded when ``strict``)."""
+def number(value, name: str, *, low=None, strict: bool = False, high=None, what: str = "") -> float:
+    """A finite real number within ``[low, high]`` (``low`` excluded when ``strict``); ``what``
+    says what ``high`` is."""
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise UsageError(f"{name} must be a finite number, got {value!r}")
-    _bounds(value, name, low, strict, high, "")
+    _bounds(value, name, low, strict, high, what)
     return float(value)
 
 

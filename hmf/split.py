@@ -106,6 +106,15 @@ def _index(
     implicit: bool | None = None,
 ) -> Split:
     """Drop cold-start rows from evaluation, then map raw ids to ``0..n-1``."""
+    if len(train) == 0:
+        n = len(dataset.interactions)
+        raise data.DataError(
+            f"{name or dataset.name}: the split leaves no training interactions ({n} "
+            f"interactions in all, {len(validation)} for validation, {len(test)} for test); "
+            "expected a training subset that is not empty (the temporal split trains on the "
+            "first floor(0.8 x floor(0.8 n)) interactions by time, so n >= 3; the calendar "
+            "split on the views before April 2016 of users with at least five of them)"
+        )
     user_ids = np.sort(pd.unique(train["user"].to_numpy()))
     item_ids = np.sort(pd.unique(train["item"].to_numpy()))
     user_index = pd.Index(user_ids)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 GENRES = 19
 
 
@@ -72,4 +74,31 @@ def write_diginetica(
     folder = root / "diginetica"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "train-item-views.csv").write_text(header + "\n" + body)
+    return folder
+
+
+def write_ml100k_planted(
+    root: Path, n_users: int = 120, n_items: int = 90, density: float = 0.3, seed: int = 0
+) -> Path:
+    """An ML-100K-format directory big enough to train on for a few seconds: integer ratings
+    from planted user and item clusters (as tests/test_train.py's ``planted_split``), one
+    timestamp per rating in random order, and the side files listing every user and item."""
+    rng = np.random.default_rng(seed)
+    planted = np.array([[5, 1, 3], [1, 5, 2], [3, 2, 5], [2, 4, 1]])
+    cu, ci = rng.integers(0, 4, n_users), rng.integers(0, 3, n_items)
+    u, i = np.nonzero(rng.random((n_users, n_items)) < density)
+    r = np.clip(planted[cu[u], ci[i]] + rng.integers(-1, 2, len(u)), 1, 5)
+    t = 800_000_000 + rng.permutation(len(u)) * 60
+    folder = root / "ml-100k"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "u.data").write_text(
+        "".join(f"{a + 1}\t{b + 1}\t{c}\t{d}\n" for a, b, c, d in zip(u, i, r, t))
+    )
+    flags = "|".join(["0"] * GENRES)
+    (folder / "u.item").write_text(
+        "".join(f"{k}|Item {k}|01-Jan-1995||http://x|{flags}\n" for k in range(1, n_items + 1))
+    )
+    (folder / "u.user").write_text(
+        "".join(f"{k}|30|M|other|00000\n" for k in range(1, n_users + 1))
+    )
     return folder

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rawfiles import write_ciao, write_diginetica, write_ml1m, write_ml100k
 
 from hmf import data
 from hmf.data.store import UnverifiedCopyWarning
 from hmf.errors import UsageError
-from rawfiles import write_ciao, write_diginetica, write_ml100k, write_ml1m
 
 pytestmark = pytest.mark.filterwarnings("ignore::hmf.data.store.UnverifiedCopyWarning")
 
@@ -100,7 +100,9 @@ def test_ciao_non_integral_value(isolated_env):
     lines = path.read_bytes().decode().split("\r\n")
     lines[1] = lines[1].replace("4.0000000e+000", "4.5000000e+000")
     path.write_bytes("\r\n".join(lines).encode())
-    with pytest.raises(data.FormatError, match=r"rating_with_timestamp\.txt, line 2: field 'rating'"):
+    with pytest.raises(
+        data.FormatError, match=r"rating_with_timestamp\.txt, line 2: field 'rating'"
+    ):
         data.load("ciao", isolated_env)
 
 
@@ -119,7 +121,10 @@ DIGINETICA_BODY = """\
 
 @pytest.mark.parametrize(
     "header",
-    ["sessionId;userId;itemId;timeframe;eventdate", "session_id;user_id;item_id;timeframe;eventdate"],
+    [
+        "sessionId;userId;itemId;timeframe;eventdate",
+        "session_id;user_id;item_id;timeframe;eventdate",
+    ],
 )
 def test_diginetica_session_users(isolated_env, header):
     write_diginetica(isolated_env, DIGINETICA_BODY, header)
@@ -127,7 +132,14 @@ def test_diginetica_session_users(isolated_env, header):
     frame = ds.interactions
     # Session 1: anonymous views belong to its (last) user 7; session 2 has no user: dropped.
     # Session 3 saw users 8 then 9: the last one wins. Views outside 2016-01-01..06-01 dropped.
-    assert frame[["user", "item"]].values.tolist() == [[7, 100], [7, 101], [7, 102], [9, 103], [9, 104], [12, 107]]
+    assert frame[["user", "item"]].values.tolist() == [
+        [7, 100],
+        [7, 101],
+        [7, 102],
+        [9, 103],
+        [9, 104],
+        [12, 107],
+    ]
     assert (frame["rating"] == 1.0).all() and ds.implicit
     assert frame["timestamp"].iloc[0] == 1451952000  # 2016-01-05 00:00 UTC
 
@@ -156,7 +168,10 @@ def test_missing_diginetica_explains_manual_download(isolated_env):
 
 
 def test_unknown_dataset_name():
-    with pytest.raises(UsageError, match="unknown dataset 'ml-10m': expected one of ml-100k, ml-1m, ciao, diginetica"):
+    with pytest.raises(
+        UsageError,
+        match="unknown dataset 'ml-10m': expected one of ml-100k, ml-1m, ciao, diginetica",
+    ):
         data.load("ml-10m")
 
 

@@ -25,8 +25,9 @@ def _prediction(params, user, item):
 def test_eq11_contributions_sum_to_the_prediction(params, user_level, item_level):
     for user, item in [(0, 0), (11, 8), (4, 3)]:
         table = interpret.explain(params, user, item, user_level, item_level)
-        assert table["contribution"].sum() == pytest.approx(_prediction(params, user, item),
-                                                            rel=1e-4, abs=1e-5)
+        assert table["contribution"].sum() == pytest.approx(
+            _prediction(params, user, item), rel=1e-4, abs=1e-5
+        )
         assert table["contribution"].is_monotonic_decreasing
     sizes = {0: 1, 1: 5, 2: 2}
     assert len(table) == sizes[user_level] * {0: 1, 1: 4}[item_level]
@@ -34,10 +35,19 @@ def test_eq11_contributions_sum_to_the_prediction(params, user_level, item_level
 
 def test_explain_columns(params):
     table = interpret.explain(params, 2, 5)
-    assert list(table.columns) == ["user_cluster", "item_cluster", "user_weight",
-                                   "item_weight", "affinity", "contribution"]
-    np.testing.assert_allclose(table["user_weight"] * table["item_weight"] * table["affinity"],
-                               table["contribution"], rtol=1e-6)
+    assert list(table.columns) == [
+        "user_cluster",
+        "item_cluster",
+        "user_weight",
+        "item_weight",
+        "affinity",
+        "contribution",
+    ]
+    np.testing.assert_allclose(
+        table["user_weight"] * table["item_weight"] * table["affinity"],
+        table["contribution"],
+        rtol=1e-6,
+    )
 
 
 def test_connection_and_membership_tables(params):
@@ -45,13 +55,16 @@ def test_connection_and_membership_tables(params):
         table = interpret.connection_table(params["user"], level, name="user")
         np.testing.assert_allclose(table.sum(axis=1), 1.0, rtol=1e-5)
     composed = interpret.membership_table(params["user"], 2, name="user")
-    product = (interpret.connection_table(params["user"], 1).to_numpy()
-               @ interpret.connection_table(params["user"], 2).to_numpy())
+    product = (
+        interpret.connection_table(params["user"], 1).to_numpy()
+        @ interpret.connection_table(params["user"], 2).to_numpy()
+    )
     np.testing.assert_allclose(composed.to_numpy(), product, rtol=1e-5)
     assert composed.shape == (N_USERS, 2)
     assert composed.index.name == "user" and composed.columns.name == "user_cluster_l2"
-    labelled = interpret.membership_table(params["item"], 1, labels=[f"m{j}" for j in
-                                                                     range(N_ITEMS)])
+    labelled = interpret.membership_table(
+        params["item"], 1, labels=[f"m{j}" for j in range(N_ITEMS)]
+    )
     assert labelled.index[3] == "m3"
 
 
@@ -61,8 +74,9 @@ def test_cluster_sizes_are_column_sums(params):
         assert len(sizes) == m
         assert sizes.sum() == pytest.approx(N_USERS, rel=1e-5)
     direct = np.asarray(models.connection(params["item"], 1)).sum(axis=0)
-    np.testing.assert_allclose(interpret.cluster_sizes(params["item"]).to_numpy(), direct,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        interpret.cluster_sizes(params["item"]).to_numpy(), direct, rtol=1e-5
+    )
 
 
 def test_cluster_embeddings_and_affinity(params):

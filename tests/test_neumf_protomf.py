@@ -176,9 +176,8 @@ def test_protomf_lambda_lives_in_a_hashable_loss():
     c = registry.make_model("protomf", user_prototypes=3, item_prototypes=4, proto_lambda=1.0)
     assert a.loss == b.loss and hash(a.loss) == hash(b.loss) and a.loss != c.loss
     # equal functions -> the trainer's cached compiled epoch is reused, not rebuilt
-    key = lambda s: (s.score, s.loss, s.prepare, s.task, 1024, 50)  # noqa: E731
-    assert train._epoch_program(*key(a)) is train._epoch_program(*key(b))
-    assert train._epoch_program(*key(a)) is not train._epoch_program(*key(c))
+    assert train.epoch_program(a, 1024, 50) is train.epoch_program(b, 1024, 50)
+    assert train.epoch_program(a, 1024, 50) is not train.epoch_program(c, 1024, 50)
 
 
 @pytest.fixture(scope="module")

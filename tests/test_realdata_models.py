@@ -58,8 +58,10 @@ def test_hmf_converges_on_ciao_where_mf_does_not(ciao):
 
 
 def test_cli_train_json(ml100k, capsys):
-    assert main(["train", "--dataset", "ml-100k", "--model", "bpr-hmf", "--epochs", "2",
-                 "--json"]) == 0
+    assert (
+        main(["train", "--dataset", "ml-100k", "--model", "bpr-hmf", "--epochs", "2", "--json"])
+        == 0
+    )
     record = json.loads(capsys.readouterr().out)
     assert set(record["validation"]) == set(record["test"]) == {"hit_ratio@10", "mrr@10"}
     assert record["epochs"] == 2 and record["verified"] is True

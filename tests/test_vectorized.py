@@ -14,7 +14,7 @@ from test_train import planted_split
 
 from hmf import models, registry, train
 from hmf.errors import UsageError
-from hmf.experiments import execution, trainers
+from hmf.experiments import execution, pool, trainers
 from hmf.experiments.records import read_record
 from hmf.vectorized import Member, fit_many
 
@@ -161,7 +161,7 @@ def test_vectorized_sweep_on_a_gpu_defaults_to_one_process(
 ):
     # Several processes would each claim most of the GPU's memory: with no --workers, one.
     monkeypatch.setattr(execution, "_on_accelerator", lambda: True)
-    monkeypatch.setattr(execution, "ProcessPoolExecutor", None)  # a pool would fail here
+    monkeypatch.setattr(pool, "multiprocessing", None)  # starting worker processes would fail
     grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
     paths = execution.sweep(
         "planted",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from hmf import checks
+from hmf.errors import UsageError
+from hmf.experiments.records import default_results_dir
 from hmf.experiments.studies import run_plan
 from hmf.profiles import current_profile, get_profile
 
@@ -14,7 +17,8 @@ def register(subparsers) -> None:
         "sweep",
         help="train a profile's grid x seeds; finished runs are skipped",
         description="Run every configuration of a profile's grid with every seed and write one "
-        "record per run under the results directory. Rerunning skips finished runs.",
+        "record per run under the results directory. Rerunning skips finished runs; Ctrl-C "
+        "stops it, keeping every finished record.",
     )
     parser.add_argument("--dataset", action="append", required=True, help="repeatable")
     parser.add_argument("--model", action="append", required=True, help="repeatable")
@@ -52,7 +56,7 @@ def register(subparsers) -> None:
         help="Dask scheduler address (tcp://host:8786): run on that cluster "
         "instead of local processes (needs the 'cluster' extra)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, interruptible=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,11 +64,14 @@ def run(args: argparse.Namespace) -> int:
     for flag, value in (("--workers", args.workers), ("--max-members", args.max_members)):
         if value is not None:
             checks.integer(value, flag, low=1)
+    root = Path(args.results_dir or default_results_dir())
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"--results-dir {root}: is a file; expected a directory")
     paths = run_plan(
         args.dataset,
         args.model,
         profile.name,
-        root=args.results_dir,
+        root=root,
         data_dir=args.data_dir,
         workers=args.workers,
         study=args.study,
@@ -72,5 +79,5 @@ def run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         max_members=args.max_members,
     )
-    print(f"{len(paths)} records under {profile.name} profile")
+    print(f"{len(paths)} records under {profile.name} profile in {root}")
     return 0

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from hmf import checks, registry
 from hmf import split as splits
 from hmf.errors import UsageError
-from hmf.experiments.trainers import run_one
+from hmf.experiments.trainers import check_memory, run_one
 from hmf.profiles import current_profile
+
+_FLOAT32_MAX = 3.4028234663852886e38
 
 
 def _flag(key: str) -> str:
@@ -59,15 +62,19 @@ def config_from_args(args: argparse.Namespace) -> dict:
     config = {}
     for key in accepted:
         value = getattr(args, key)
+        if value is None and key in registry.OPTIONAL_KEYS:
+            continue  # the paper's setting; left out so the configuration reads as before
         value = registry.PARAMETERS[key].default if value is None else value
         if value is None:
             raise UsageError(f"{args.model!r} needs {_flag(key)}")
         config[key] = value
+    # Training runs in float32: a larger value would overflow to infinity.
+    top = dict(high=_FLOAT32_MAX, what="the largest float32")
     if "lr" in config:
-        checks.number(config["lr"], "--lr", low=0.0, strict=True)
+        checks.number(config["lr"], "--lr", low=0.0, strict=True, **top)
     for key in ("weight_decay", "lam", "mu"):
         if key in config:
-            checks.number(config[key], _flag(key), low=0.0)
+            checks.number(config[key], _flag(key), low=0.0, **top)
     for key in ("user_clusters", "item_clusters", "user_depth", "item_depth"):
         if key in config:
             checks.integer(config[key], _flag(key), low=1)
@@ -81,6 +88,22 @@ def config_from_args(args: argparse.Namespace) -> dict:
     return config
 
 
+def _notes(config: dict, split) -> list[str]:
+    """Settings that are allowed but worth a word: more clusters or prototypes than objects."""
+    out = []
+    for side, n in (("user", split.n_users), ("item", split.n_items)):
+        for kind in ("clusters", "prototypes"):
+            value = config.get(f"{side}_{kind}")
+            if value is not None and int(value) > n:
+                out.append(
+                    f"{_flag(f'{side}_{kind}')} {value} is more than the {n} {side}s of "
+                    f"{split.dataset}'s training split: allowed (memberships are soft, and the "
+                    "paper's Table 2 grid gives ML-100K, with 625 training users, 1000 user "
+                    f"clusters), but at most {n} of them can be any {side}'s main {kind[:-1]}"
+                )
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.epochs is not None:
@@ -88,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
     checks.integer(args.seed, "--seed", low=0)
     profile = current_profile()
     split = splits.load_split(args.dataset, args.data_dir)
+    check_memory(split, args.model, config)
+    for note in _notes(config, split):
+        print(f"hmf train: note: {note}", file=sys.stderr)
     record = run_one(
         split, args.model, config, args.seed, profile=profile.name, max_epochs=args.epochs
     )

@@ -15,7 +15,30 @@ import pandas as pd
 
 from hmf.data._types import FormatError
 
-__all__ = ["read_text", "read_delimited"]
+__all__ = ["read_text", "read_bytes", "read_delimited", "line_of_row"]
+
+
+def read_bytes(path: Path) -> bytes:
+    """A raw file's bytes; a file that cannot be read (permissions, a directory, an I/O error)
+    is a :class:`FormatError` naming it and the reason, not a traceback."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FormatError(
+            f"{path}: cannot be read ({exc.strerror or exc}); expected a readable file"
+        ) from None
+
+
+def line_of_row(text: str, row: int) -> int:
+    """The 1-based line of ``text`` that holds data row ``row`` (0-based): blank lines hold no
+    row, so after one the row index and the line number part ways."""
+    seen = -1
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return number
+    raise IndexError(f"row {row} is past the end of the text")
 
 
 def read_text(path: Path, encoding: str) -> str:
@@ -24,7 +47,7 @@ def read_text(path: Path, encoding: str) -> str:
     The MovieLens side files are Latin-1, which decodes any byte string, so a copy re-saved as
     UTF-8 or UTF-16 would silently turn into mojibake; we catch both cases instead.
     """
-    raw = Path(path).read_bytes()
+    raw = read_bytes(path)
     if b"\x00" in raw:
         raise FormatError(
             f"{path}: contains NUL bytes (UTF-16 or binary?); expected {encoding} text "
@@ -113,7 +136,10 @@ def read_delimited(
         return FormatError(f"{where}: {problem or 'malformed file'}{expected}")
 
     if not text.strip():
-        return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in columns})
+        expected = what or f"{len(columns)} fields a line ({', '.join(columns)})"
+        raise FormatError(
+            f"{path}: is empty; expected one line per row ({expected}), as in the official release"
+        )
     try:
         frame = pd.read_csv(
             io.StringIO(text),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hmf.data._text import read_delimited, read_text
+from hmf.data._text import line_of_row, read_delimited, read_text
 from hmf.data._types import FormatError
 
 __all__ = ["parse_ciao", "RATINGS_FILE"]
@@ -23,9 +23,10 @@ _COLUMNS = ("user", "item", "category", "rating", "helpfulness", "timestamp")
 
 def parse_ciao(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     path = paths[RATINGS_FILE]
+    text = read_text(path, "ascii")
     raw = read_delimited(
         path,
-        read_text(path, "ascii"),
+        text,
         "whitespace",
         _COLUMNS,
         float_columns=_COLUMNS,
@@ -33,9 +34,9 @@ def parse_ciao(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     )
     bad = ~raw["rating"].between(1, 5)
     if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        row = int(np.flatnonzero(bad.to_numpy())[0])
         raise FormatError(
-            f"{path}, line {line}: rating {raw['rating'].iloc[line - 1]} outside 1..5"
+            f"{path}, line {line_of_row(text, row)}: rating {raw['rating'].iloc[row]} outside 1..5"
         )
     ratings = pd.DataFrame(
         {

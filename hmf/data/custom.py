@@ -118,6 +118,14 @@ def _seconds_from_dates(dates: pd.Series) -> np.ndarray:
     return seconds.to_numpy(np.int64)
 
 
+# Unix seconds that pandas' datetimes (nanoseconds in an int64) can hold: years 1677-2262. Past
+# them a value would wrap around to INT64_MIN instead of failing.
+_SECONDS = (
+    int(pd.Timestamp.min.ceil("s").timestamp()),
+    int(pd.Timestamp.max.floor("s").timestamp()),
+)
+
+
 def _timestamps(values: pd.Series, name: str, locate: Locate) -> np.ndarray:
     expected = "whole Unix seconds or an ISO 8601 date such as '2016-01-31 12:00'"
     _check_present(values, "timestamp", name, locate, expected)
@@ -160,6 +168,14 @@ def _timestamps(values: pd.Series, name: str, locate: Locate) -> np.ndarray:
         raise FormatError(
             f"{name}: {locate(i)}: column 'timestamp' has {_shown(values.iloc[i])}; "
             f"expected {expected}"
+        )
+    low, high = _SECONDS
+    outside = (numbers < low) | (numbers > high)
+    if outside.any():
+        i = _first(outside)
+        raise FormatError(
+            f"{name}: {locate(i)}: column 'timestamp' has {_shown(values.iloc[i])}, outside "
+            f"the Unix seconds a date can hold; expected {low} to {high} (years 1677-2262)"
         )
     return numbers.astype(np.int64)
 
@@ -276,6 +292,13 @@ def read_ratings(
         )
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: not valid {encoding} text ({exc.reason})") from None
+    except pd.errors.EmptyDataError:
+        what = "a header line naming user, item, rating, timestamp" if header else "rows"
+        raise FormatError(
+            f"{path}: is empty; expected {what} and one interaction per line"
+        ) from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except pd.errors.ParserError as exc:
         raise FormatError(
             f"{path}: cannot be read as {sep!r}-separated columns ({exc}); "

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hmf.data._text import read_text
+from hmf.data._text import line_of_row, read_text
 from hmf.data._types import FormatError
 
 __all__ = ["parse_diginetica", "VIEWS_FILE", "FIRST_DAY", "LAST_DAY"]
@@ -31,9 +31,9 @@ _COLUMNS = ("session", "user", "item", "timeframe", "eventdate")
 
 
 def _fail(path: Path, lines: list[str], problem_row: int, problem: str) -> FormatError:
-    return FormatError(
-        f"{path}, line {problem_row + 2}: {problem} (got {lines[problem_row + 1]!r})"
-    )
+    # Row r follows the header; blank lines hold no row, so count non-blank lines.
+    line = line_of_row("\n".join(lines), problem_row + 1)
+    return FormatError(f"{path}, line {line}: {problem} (got {lines[line - 1]!r})")
 
 
 def parse_diginetica(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

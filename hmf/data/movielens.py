@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hmf.data._text import read_delimited, read_text
+from hmf.data._text import line_of_row, read_delimited, read_text
 from hmf.data._types import FormatError
 
 __all__ = ["parse_ml100k", "parse_ml1m"]
@@ -78,9 +78,10 @@ _RATING_COLUMNS = ("user", "item", "rating", "timestamp")
 
 
 def _ratings(path: Path, sep: str, what: str) -> pd.DataFrame:
+    text = read_text(path, "ascii")
     frame = read_delimited(
         path,
-        read_text(path, "ascii"),
+        text,
         sep,
         _RATING_COLUMNS,
         integer_columns=_RATING_COLUMNS,
@@ -88,9 +89,10 @@ def _ratings(path: Path, sep: str, what: str) -> pd.DataFrame:
     )
     bad = ~frame["rating"].between(1, 5)
     if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        row = int(np.flatnonzero(bad.to_numpy())[0])
         raise FormatError(
-            f"{path}, line {line}: rating {frame['rating'].iloc[line - 1]} outside 1..5"
+            f"{path}, line {line_of_row(text, row)}: rating {frame['rating'].iloc[row]} "
+            "outside 1..5"
         )
     frame["rating"] = frame["rating"].astype(np.float32)
     return frame
@@ -147,9 +149,10 @@ def parse_ml1m(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     items = raw.set_index("item")
 
     path = paths["ml-1m/users.dat"]
+    text = read_text(path, "latin-1")
     raw = read_delimited(
         path,
-        read_text(path, "latin-1"),
+        text,
         "::",
         ("user", "gender", "age", "occupation", "zip"),
         integer_columns=("user", "age", "occupation"),
@@ -157,7 +160,7 @@ def parse_ml1m(paths: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     )
     unknown = ~raw["occupation"].between(0, len(ML1M_OCCUPATIONS) - 1)
     if unknown.any():
-        line = int(np.flatnonzero(unknown.to_numpy())[0]) + 1
+        line = line_of_row(text, int(np.flatnonzero(unknown.to_numpy())[0]))
         raise FormatError(f"{path}, line {line}: occupation code outside 0..20")
     users = pd.DataFrame(
         {

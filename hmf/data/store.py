@@ -23,7 +23,7 @@ from pathlib import Path
 import platformdirs
 import pooch  # well-tested HTTP download with a progress bar; we do the checking
 
-from hmf.data._types import ChecksumError, DataError, Dataset, DatasetMissingError
+from hmf.data._types import ChecksumError, DataError, Dataset, DatasetMissingError, FormatError
 from hmf.data.registry import DatasetSpec, FileSpec, get_spec
 
 __all__ = [
@@ -78,9 +78,20 @@ def _digest_cached(path: str, size: int, mtime_ns: int, algorithm: str) -> str:
 
 def _matches(path: Path, digest: str) -> tuple[bool, str]:
     algorithm, expected = digest.split(":", 1)
-    stat = path.stat()
-    actual = _digest_cached(str(path), stat.st_size, stat.st_mtime_ns, algorithm)
+    try:
+        stat = path.stat()
+        actual = _digest_cached(str(path), stat.st_size, stat.st_mtime_ns, algorithm)
+    except OSError as exc:
+        raise FormatError(
+            f"{path}: cannot be read ({exc.strerror or exc}); expected a readable file"
+        ) from None
     return actual == expected, f"{algorithm}:{actual}"
+
+
+def _check_root(root: Path, what: str) -> None:
+    """A configured directory that exists but is a file is an error, not a silent miss."""
+    if root.exists() and not root.is_dir():
+        raise DataError(f"{what} {root}: is a file; expected a directory")
 
 
 def locate(name: str, data_dir: str | os.PathLike | None = None) -> tuple[dict[str, Path], bool]:
@@ -91,6 +102,10 @@ def locate(name: str, data_dir: str | os.PathLike | None = None) -> tuple[dict[s
     """
     spec = get_spec(name)
     roots = search_roots(data_dir)
+    if data_dir is not None:
+        _check_root(roots[0], "--data-dir / data_dir")
+    if os.environ.get("HMF_DATA_DIR"):
+        _check_root(Path(os.environ["HMF_DATA_DIR"]).expanduser().resolve(), "HMF_DATA_DIR")
     for root in roots:
         paths = {f.path: root / f.path for f in spec.files}
         if all(p.is_file() for p in paths.values()):
@@ -107,6 +122,12 @@ def locate(name: str, data_dir: str | os.PathLike | None = None) -> tuple[dict[s
 def _verify_local(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
     verified = True
     for f in spec.files:
+        if paths[f.path].stat().st_size == 0:
+            raise FormatError(
+                f"{paths[f.path]}: is empty; expected {spec.title}'s {Path(f.path).name} as the "
+                f"official release has it - remove the empty file and run `hmf data fetch "
+                f"{spec.name}`, or put a complete copy there"
+            )
         if f.digest is None:
             continue
         ok, actual = _matches(paths[f.path], f.digest)
@@ -150,11 +171,24 @@ def fetch(
     """
     spec = get_spec(name)
     try:
-        return locate(name, data_dir)
+        paths, verified = locate(name, data_dir)
     except DatasetMissingError:
         if spec.archive is None:
             raise
-    return _download(spec, cache_dir(), progress), True
+    else:
+        if not verified:  # a copy that differs from the official one must at least parse
+            spec.parse(paths)
+        return paths, verified
+    root = cache_dir()
+    _check_root(root, "HMF_CACHE_DIR" if os.environ.get("HMF_CACHE_DIR") else "the cache")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(
+            f"cannot create the download cache {root} ({exc.strerror or exc}); set "
+            "HMF_CACHE_DIR to a writable directory"
+        ) from None
+    return _download(spec, root, progress), True
 
 
 def _download(spec: DatasetSpec, root: Path, progress: bool) -> dict[str, Path]:

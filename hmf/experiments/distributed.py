@@ -15,7 +15,9 @@ Why Dask (``dask.distributed``) and not Ray:
   Python versions more tightly.
 
 Protocol: every job is a function call ``(data set, model, [(config, seed), …], profile)`` that
-returns the records as plain dicts; the *client* writes them with
+returns the records as plain dicts (and the runs that diverged); the *client* locks the runs it
+sends (:class:`~hmf.experiments.records.RunLock`, so a concurrent sweep skips them), writes the
+records with
 :func:`hmf.experiments.records.write_record`, so the workers need the package and the data
 (``data_dir`` must name a path that exists on the workers, or ``HMF_DATA_DIR`` must be set
 there) but never the results directory, and a record is written exactly as a local run writes
@@ -31,8 +33,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from hmf.errors import UsageError
-from hmf.experiments.records import Record, write_record
-from hmf.experiments.trainers import plan_chunks, run_chunk
+from hmf.experiments.pool import stop_on_signals
+from hmf.experiments.records import Record, RunLock, record_path, usable, write_record
+from hmf.experiments.trainers import SweepOutcome, plan_chunks, run_chunk
 from hmf.split import split_for
 
 __all__ = ["run_on_cluster", "remote_job"]
@@ -47,11 +50,11 @@ def remote_job(
     jobs: list[tuple[dict, int]],
     profile: str,
     vectorize: bool,
-) -> list[dict[str, Any]]:
-    """Runs on a worker: train ``jobs`` (one vectorised group, or runs one at a time) and
-    return their records as dicts."""
-    records = run_chunk(split_for(dataset, data_dir), model, jobs, profile, vectorize)
-    return [dataclasses.asdict(r) for r in records]
+) -> dict[str, Any]:
+    """Runs on a worker: train ``jobs`` (one vectorised group, or runs one at a time); returns
+    ``{"records": [record as a dict, ...], "failures": [(config, seed, reason), ...]}``."""
+    records, failures = run_chunk(split_for(dataset, data_dir), model, jobs, profile, vectorize)
+    return {"records": [dataclasses.asdict(r) for r in records], "failures": failures}
 
 
 def _client(scheduler: str):
@@ -80,35 +83,55 @@ def run_on_cluster(
     vectorize: bool = False,
     max_members: int | None = None,
     progress: bool = True,
-) -> list[Path]:
+) -> SweepOutcome:
     """Send ``jobs`` (the missing ``(config, seed)`` runs) to the cluster at ``scheduler`` and
-    write every returned record under ``root``; returns the written paths."""
+    write every returned record under ``root``. Runs another sweep holds are not sent; on a
+    signal the cluster's tasks are cancelled and the locks released."""
     client = _client(scheduler)
+    outcome, locks = SweepOutcome(), {}
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        chunks = plan_chunks(
-            model, jobs, vectorize=vectorize, parts=n_workers, max_members=max_members
-        )
-        futures = [
-            client.submit(
-                remote_job, dataset, data_dir, model, chunk, profile, vectorize, pure=False
+        with stop_on_signals():
+            mine = []
+            for config, seed in jobs:
+                path = record_path(Path(root), profile, dataset, model, config, seed)
+                lock = RunLock(path)
+                if not lock.acquire():
+                    outcome.busy.append((config, seed, lock.owner().get("pid")))
+                    continue
+                locks[path] = lock
+                if not usable(path):
+                    mine.append((config, seed))
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+            chunks = plan_chunks(
+                model, mine, vectorize=vectorize, parts=n_workers, max_members=max_members
             )
-            for chunk in chunks
-        ]
-        paths = []
-        bar = tqdm(
-            total=len(jobs), desc=f"{dataset} {model} (dask)", unit="run", disable=not progress
-        )
-        try:
-            from distributed import as_completed
+            futures = [
+                client.submit(
+                    remote_job, dataset, data_dir, model, chunk, profile, vectorize, pure=False
+                )
+                for chunk in chunks
+            ]
+            bar = tqdm(
+                total=len(mine), desc=f"{dataset} {model} (dask)", unit="run", disable=not progress
+            )
+            try:
+                from distributed import as_completed
 
-            for future in as_completed(futures):
-                payload = future.result()
-                for fields in payload:
-                    paths.append(write_record(Path(root), Record(**fields)))
-                bar.update(len(payload))
-        finally:
-            bar.close()
-        return paths
+                for future in as_completed(futures):
+                    payload = future.result()
+                    for fields in payload["records"]:
+                        path = write_record(Path(root), Record(**fields))
+                        locks.pop(path).release()
+                        outcome.written += 1
+                    outcome.failures += [tuple(f) for f in payload["failures"]]
+                    bar.update(len(payload["records"]) + len(payload["failures"]))
+            except BaseException:
+                client.cancel(futures)
+                raise
+            finally:
+                bar.close()
+        return outcome
     finally:
+        for lock in locks.values():
+            lock.release()
         client.close()

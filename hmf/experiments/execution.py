@@ -1,5 +1,5 @@
-"""Where runs execute: a sweep skips every run whose record exists (so an interrupted sweep
-resumes) and trains the rest in worker processes, or on a Dask cluster.
+"""Where runs execute: a sweep skips every run whose record exists and validates (so an
+interrupted sweep resumes) and trains the rest in worker processes, or on a Dask cluster.
 
 By default one process per core runs one configuration at a time (each JAX process then runs
 single-threaded, which is faster on small models than sharing cores), with a progress bar.
@@ -9,27 +9,52 @@ Two optional paths leave the records unchanged:
   (:func:`hmf.experiments.trainers.run_group`); each group (or chunk of one) is one job.
 * ``scheduler="tcp://host:8786"`` hands the jobs to a Dask cluster
   (:mod:`hmf.experiments.distributed`).
+
+What a sweep guarantees:
+
+* a broken record (empty, truncated, edited out of shape: :func:`~hmf.experiments.records.
+  read_record`) is moved aside with a warning and its run trained again;
+* each run is trained under its lock (:class:`~hmf.experiments.records.RunLock`): a second
+  sweep on the same directory skips what the first is training, and says so;
+* a run that diverges (NaN or infinite metrics) writes no record and is reported, with every
+  other run's record kept (:class:`~hmf.errors.RunsFailed`);
+* Ctrl-C, SIGTERM or SIGHUP stop it promptly (:mod:`hmf.experiments.pool`): finished records
+  are kept, half-written files removed, and :class:`~hmf.errors.Interrupted` says how many runs
+  finished.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import jax
 from tqdm import tqdm
 
 from hmf import registry
+from hmf.errors import Interrupted, RunsFailed
 from hmf.experiments.distributed import run_on_cluster
-from hmf.experiments.records import default_results_dir, record_path, write_record
-from hmf.experiments.trainers import plan_chunks, run_chunk
+from hmf.experiments.pool import run_tasks
+from hmf.experiments.records import (
+    RunLock,
+    clean_stale,
+    default_results_dir,
+    discard_partial,
+    record_path,
+    usable,
+    write_record,
+)
+from hmf.experiments.trainers import SweepOutcome, plan_chunks, run_chunk
 from hmf.split import split_for
 
-__all__ = ["sweep"]
+__all__ = ["sweep", "SweepOutcome", "BusyRunWarning"]
+
+
+class BusyRunWarning(UserWarning):
+    """Runs skipped because another live sweep holds their locks."""
 
 
 def _worker_init() -> None:
@@ -47,11 +72,32 @@ def _run_and_write(
     chunk: list,
     profile: str,
     vectorize: bool,
-) -> int:
-    records = run_chunk(split_for(dataset, data_dir), model, chunk, profile, vectorize)
-    for record in records:
-        write_record(Path(root), record)
-    return len(records)
+) -> SweepOutcome:
+    """One chunk, in whichever process runs it: lock each run, skip those another process
+    holds or has finished meanwhile, train the rest, write their records, release the locks."""
+    outcome, locks, mine = SweepOutcome(), [], []
+    try:
+        for config, seed in chunk:
+            path = record_path(Path(root), profile, dataset, model, config, seed)
+            lock = RunLock(path)
+            if not lock.acquire():
+                outcome.busy.append((config, seed, lock.owner().get("pid")))
+                continue
+            locks.append(lock)
+            if usable(path):  # another sweep finished it after this one looked
+                continue
+            mine.append((config, seed))
+        if mine:
+            records, outcome.failures = run_chunk(
+                split_for(dataset, data_dir), model, mine, profile, vectorize
+            )
+            for record in records:
+                write_record(Path(root), record)
+            outcome.written = len(records)
+    finally:
+        for lock in locks:
+            lock.release()
+    return outcome
 
 
 def _on_accelerator() -> bool:
@@ -85,47 +131,100 @@ def sweep(
     # A bar for people at a terminal; none in notebooks and logs, where it is only noise.
     progress = progress and sys.stderr.isatty()
     root = Path(root or default_results_dir())
-    seeds = list(seeds)
+    grid, seeds = list(grid), list(seeds)
     paths = [record_path(root, profile, dataset, model, c, s) for c in grid for s in seeds]
+    clean_stale(root / profile / dataset / model)
     jobs = [
         (c, s)
         for c in grid
         for s in seeds
-        if not record_path(root, profile, dataset, model, c, s).exists()
+        if not usable(record_path(root, profile, dataset, model, c, s))
     ]
     if not jobs:
         return paths
-    if scheduler is not None:
-        run_on_cluster(
-            scheduler,
-            root,
-            dataset,
-            data_dir,
-            model,
-            jobs,
-            profile,
-            vectorize=vectorize,
-            max_members=max_members,
-            progress=progress,
+    where = f"{dataset} {model}"
+    outcome = SweepOutcome()
+    try:
+        if scheduler is not None:
+            outcome = run_on_cluster(
+                scheduler,
+                root,
+                dataset,
+                data_dir,
+                model,
+                jobs,
+                profile,
+                vectorize=vectorize,
+                max_members=max_members,
+                progress=progress,
+            )
+        else:
+            outcome = _run_local(
+                root,
+                dataset,
+                data_dir,
+                model,
+                jobs,
+                profile,
+                vectorize,
+                workers,
+                max_members,
+                progress,
+            )
+    except Interrupted as stop:
+        written = sum(
+            1 for c, s in jobs if record_path(root, profile, dataset, model, c, s).exists()
         )
-        return paths
+        raise Interrupted(stop.signum, written, len(jobs) - written, where) from None
+    _report(where, outcome, len(jobs))
+    return paths
+
+
+def _run_local(
+    root, dataset, data_dir, model, jobs, profile, vectorize, workers, max_members, progress
+) -> SweepOutcome:
     # One process per accelerator: several would each claim most of the GPU's memory.
     default = 1 if vectorize and _on_accelerator() else os.cpu_count() or 1
     workers = max(1, workers or default)
     chunks = plan_chunks(model, jobs, vectorize=vectorize, parts=workers, max_members=max_members)
-    workers = min(workers, len(chunks))
     args = (str(root), dataset, data_dir, model)
+    tasks = [(_run_and_write, (*args, chunk, profile, vectorize)) for chunk in chunks]
+    outcome = SweepOutcome()
     desc = f"{dataset} {model}" + (" (vectorised)" if vectorize else "")
+
+    def abandon(indices, pids):
+        for index in indices:
+            for config, seed in chunks[index]:
+                discard_partial(record_path(root, profile, dataset, model, config, seed), pids)
+
     with tqdm(total=len(jobs), desc=desc, unit="run", disable=not progress) as bar:
-        if workers == 1:
-            for chunk in chunks:
-                bar.update(_run_and_write(*args, chunk, profile, vectorize))
-            return paths
-        context = multiprocessing.get_context("spawn")  # JAX is not fork-safe
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-            futures = [
-                pool.submit(_run_and_write, *args, chunk, profile, vectorize) for chunk in chunks
-            ]
-            for future in as_completed(futures):
-                bar.update(future.result())
-    return paths
+
+        def done(index, result: SweepOutcome):
+            outcome.add(result)
+            bar.update(len(chunks[index]))
+
+        run_tasks(tasks, workers, done, initializer=_worker_init, on_abandon=abandon)
+    return outcome
+
+
+def _settings(config: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in config.items())
+
+
+def _report(where: str, outcome: SweepOutcome, n_jobs: int) -> None:
+    """Say what was skipped (another sweep's runs), and raise for runs that failed."""
+    if outcome.busy:
+        pids = sorted({str(pid) for _, _, pid in outcome.busy if pid is not None})
+        warnings.warn(
+            f"{where}: {len(outcome.busy)} runs are being trained by another sweep "
+            f"(pid {', '.join(pids) or 'unknown'}); their records appear when it finishes",
+            BusyRunWarning,
+            stacklevel=3,
+        )
+    if outcome.failures:
+        config, seed, message = outcome.failures[0]
+        raise RunsFailed(
+            f"{len(outcome.failures)} of {n_jobs} runs of {where} failed and wrote no record "
+            f"(the other runs' records are kept); first: {_settings(config)} seed {seed}: "
+            f"{message}"
+        )

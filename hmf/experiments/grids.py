@@ -73,7 +73,8 @@ ETREE_BOOK_LAMBDAS = {"ciao": (0.5, 1.0)}
 HMF_BOOK_LEARNING_RATES = {"ml-1m": (1e-2,)}
 # The depth study's retune under `book`: learning rate at weight decay 1e-4; on ML-1M, where the
 # learning rate is settled above, weight decay instead - the depth-one selection's 1e-2 and 1e-4
-# (`hmf.report.diagnostics.weight_decay_spread`: 0.005 of validation RMSE there, 0.0003 on ML-100K and Ciao).
+# (`hmf.report.diagnostics.weight_decay_spread`: 0.005 of validation RMSE there, 0.0003 on
+# ML-100K and Ciao).
 HMF_DEPTH_BOOK_OPTIMISER = {"ml-1m": dict(lrs=(1e-2,), wds=(1e-2, 1e-4))}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hmf import registry
 from hmf.data import DataError
-from hmf.errors import UsageError
+from hmf.errors import RunsFailed, UsageError
 from hmf.experiments.execution import sweep
 from hmf.experiments.grids import depth_grid, grid
 from hmf.experiments.records import STUDIES, config_key, default_results_dir, load_records
@@ -18,7 +18,22 @@ from hmf.experiments.selection import selected_config
 from hmf.profiles import current_profile, get_profile
 from hmf.split import split_for
 
-__all__ = ["study_configs", "run_plan", "ensure_records", "run_missing_default"]
+__all__ = ["study_configs", "check_study", "run_plan", "ensure_records", "run_missing_default"]
+
+_DEPTH_KEYS = ("user_depth", "item_depth")
+
+
+def check_study(study: str, model: str) -> None:
+    """Refuse an unknown study, or the depth study (Table 6) for a model without a hierarchy."""
+    if study not in STUDIES:
+        raise UsageError(f"unknown study {study!r}: expected one of {', '.join(STUDIES)}")
+    entry = registry.get(model)
+    if study == "depth" and not set(_DEPTH_KEYS) <= set(entry.keys):
+        deep = [name for name, e in registry.MODELS.items() if set(_DEPTH_KEYS) <= set(e.keys)]
+        raise UsageError(
+            f"the depth study (Table 6) varies the depth of the cluster hierarchies, which "
+            f"{model!r} does not have: expected one of {', '.join(deep)}"
+        )
 
 
 def study_configs(
@@ -27,8 +42,7 @@ def study_configs(
     """The configurations a study runs: ``accuracy`` = the profile's grid (Table 3); ``depth`` =
     the depth grid of Table 6 built on the accuracy records' depth-one selection (None while
     those records do not exist)."""
-    if study not in STUDIES:
-        raise UsageError(f"unknown study {study!r}: expected one of {', '.join(STUDIES)}")
+    check_study(study, model)
     entry = registry.get(model)
     configs = grid(profile, model, split.n_users, split.n_items, dataset=dataset)
     if study == "accuracy":
@@ -66,7 +80,11 @@ def run_plan(
             f"profile's seeds {list(prof.seeds)}"
         )
     root = Path(root or default_results_dir())
+    datasets, models = list(datasets), list(models)
+    for model in models:  # every name checked before hours of training start
+        check_study(study, model)
     paths: list[Path] = []
+    failed: list[str] = []
     for dataset in datasets:
         split = split_for(dataset, data_dir)
         for model in models:
@@ -77,20 +95,25 @@ def run_plan(
                     f"records first: hmf sweep --profile {profile} --dataset "
                     f"{dataset} --model {model}"
                 )
-            paths += sweep(
-                dataset,
-                model,
-                configs,
-                seeds,
-                profile=profile,
-                root=root,
-                data_dir=data_dir,
-                workers=workers,
-                progress=progress,
-                vectorize=vectorize,
-                scheduler=scheduler,
-                max_members=max_members,
-            )
+            try:
+                paths += sweep(
+                    dataset,
+                    model,
+                    configs,
+                    seeds,
+                    profile=profile,
+                    root=root,
+                    data_dir=data_dir,
+                    workers=workers,
+                    progress=progress,
+                    vectorize=vectorize,
+                    scheduler=scheduler,
+                    max_members=max_members,
+                )
+            except RunsFailed as exc:  # the other sweeps still run; the failure is raised last
+                failed.append(str(exc))
+    if failed:
+        raise RunsFailed("; ".join(failed))
     return paths
 
 

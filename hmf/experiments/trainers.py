@@ -8,11 +8,16 @@ gradient model shape at once (``jax.vmap``, :func:`hmf.vectorized.fit_many`);
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import os
 import time
 from typing import Any
 
+import jax
+
 from hmf import metrics, registry
-from hmf.errors import UsageError
+from hmf.errors import TrainingDiverged, UsageError
 from hmf.experiments.records import Record, config_key, environment
 from hmf.fitting import FitResult
 from hmf.profiles import Profile, get_profile
@@ -26,9 +31,30 @@ __all__ = [
     "plan_chunks",
     "shape_key",
     "to_record",
+    "divergence",
+    "SweepOutcome",
+    "check_memory",
 ]
 
+# What training holds per parameter at least: the parameters, AdamW's two moments, a gradient.
+_COPIES = 4
+
 Job = tuple[dict, int]  # (configuration, seed)
+
+
+@dataclasses.dataclass
+class SweepOutcome:
+    """What the chunks of a sweep did (:func:`hmf.experiments.execution.sweep`): records
+    written, runs that failed, runs skipped because another process was training them."""
+
+    written: int = 0
+    failures: list = dataclasses.field(default_factory=list)  # (config, seed, message)
+    busy: list = dataclasses.field(default_factory=list)  # (config, seed, owner pid)
+
+    def add(self, other: SweepOutcome) -> None:
+        self.written += other.written
+        self.failures += other.failures
+        self.busy += other.busy
 
 
 def _max_epochs(entry: registry.ModelEntry, prof: Profile) -> int:
@@ -88,6 +114,77 @@ def to_record(
     )
 
 
+def _available_bytes() -> int | None:
+    """Memory free for a new run: the accelerator's unused memory, or the host's available
+    memory (``MemAvailable``); None when this platform does not say."""
+    if jax.default_backend() != "cpu":
+        stats = jax.devices()[0].memory_stats() or {}
+        if "bytes_limit" in stats:
+            return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+        return None
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
+def _parameter_counts(spec, n_users: int, n_items: int) -> dict[str, tuple[int, str]]:
+    """Float32 parameters per side of a gradient model from its spec's configuration, with the
+    largest array's shape: a hierarchy's connection logits ``n x m_1``, ``m_1 x m_2``, ... and
+    root embeddings; prototypes and embeddings ``x dim``. (Small extras - NeuMF's layers, biases
+    - are left out: this is a lower bound, to refuse what cannot fit.)"""
+    config = spec.config or {}
+    dim = int(config.get("dim", 20))
+    out = {}
+    for side, n in (("user", n_users), ("item", n_items)):
+        clusters = config.get(f"{side}_clusters")
+        if clusters is not None:
+            sizes = (n, *(int(m) for m in clusters))
+            arrays = [(a, b) for a, b in zip(sizes, sizes[1:])] + [(sizes[-1], dim)]
+        else:
+            arrays = [(n, dim)]
+            if config.get(f"{side}_prototypes"):
+                arrays.append((int(config[f"{side}_prototypes"]), dim))
+        largest = max(arrays, key=lambda s: s[0] * s[1])
+        out[side] = (sum(a * b for a, b in arrays), f"{largest[0]} x {largest[1]}")
+    return out
+
+
+def check_memory(split, model: str, config: dict, members: int = 1) -> None:
+    """Refuse a gradient model whose parameters cannot fit, before anything is allocated:
+    training holds at least four float32 copies (parameters, AdamW's two moments, a gradient)
+    of every parameter, for each of ``members`` runs trained together."""
+    entry = registry.get(model)
+    if entry.trainer != "gradient":
+        return
+    counts = _parameter_counts(registry.gradient_spec(model, config), split.n_users, split.n_items)
+    total = 4 * sum(n for n, _ in counts.values())
+    need = total * _COPIES * int(members)
+    available = _available_bytes()
+    if available is None or need <= available:
+        return
+    side, (n, shape) = max(counts.items(), key=lambda kv: kv[1][0])
+    settings = ", ".join(f"{k}={v}" for k, v in config.items())
+    raise UsageError(
+        f"{model} on {split.dataset} ({settings}) needs at least {_gb(need)} to train "
+        f"({_gb(total)} of parameters, the largest the {side} side's {shape} float32 array, "
+        f"kept {_COPIES} times), more than the {_gb(available)} of memory available; expected "
+        f"a smaller configuration (the data set has {split.n_users} users and "
+        f"{split.n_items} items)"
+    )
+
+
 def run_one(
     split,
     model: str,
@@ -100,6 +197,8 @@ def run_one(
 ) -> Record:
     """Train ``model`` with ``config`` and ``seed`` on ``split``; return its record (not saved)."""
     entry, prof = registry.get(model), get_profile(profile)
+    entry.check_config(config)
+    check_memory(split, model, config)
     result = entry.fit(
         split,
         dict(config),
@@ -107,7 +206,34 @@ def run_one(
         int(max_epochs or _max_epochs(entry, prof)),
         int(patience or prof.patience),
     )
-    return to_record(split, model, config, seed, profile, result, environment())
+    record = to_record(split, model, config, seed, profile, result, environment())
+    problem = divergence(record)
+    if problem:
+        raise TrainingDiverged(f"{_describe(split, model, config, seed)}: {problem}")
+    return record
+
+
+def _describe(split, model: str, config: dict, seed: int) -> str:
+    settings = ", ".join(f"{k}={v}" for k, v in config.items())
+    return f"{model} on {split.dataset} ({settings}, seed {seed})"
+
+
+def divergence(record: Record) -> str | None:
+    """Why a freshly trained record is a failed run - a validation or test metric that is NaN
+    or infinite, i.e. training diverged - or None when every metric is finite."""
+    bad = [
+        f"{part} {name} is {value}"
+        for part in ("validation", "test")
+        for name, value in getattr(record, part).items()
+        if not math.isfinite(value)
+    ]
+    if not bad:
+        return None
+    losses = record.history.get("train_loss", [])
+    first = next((i + 1 for i, v in enumerate(losses) if not math.isfinite(v)), None)
+    where = f"; the training loss is {losses[first - 1]} from epoch {first}" if first else ""
+    hint = " - try a smaller learning rate" if "lr" in record.config else ""
+    return f"training diverged ({', '.join(bad)}{where}); no record written{hint}"
 
 
 def shape_key(config: dict[str, Any]) -> str:
@@ -144,6 +270,7 @@ def run_group(
         raise UsageError(f"a vectorised group needs one model shape, got {sorted(shapes)}")
     for config, _ in jobs:
         entry.check_config(config)
+    check_memory(split, model, jobs[0][0], members=len(jobs))
     members = [Member(float(c["lr"]), float(c["weight_decay"]), int(s)) for c, s in jobs]
     results = fit_many(
         registry.gradient_spec(model, jobs[0][0]),
@@ -151,6 +278,7 @@ def run_group(
         members,
         max_epochs=int(max_epochs or _max_epochs(entry, prof)),
         patience=int(patience or prof.patience),
+        optimizer=jobs[0][0].get("optimizer", registry.OPTIONAL_KEYS["optimizer"]),
     )
     env = environment()
     return [
@@ -159,11 +287,26 @@ def run_group(
     ]
 
 
-def run_chunk(split, model: str, chunk: list[Job], profile: str, vectorize: bool) -> list[Record]:
-    """The records of one chunk of :func:`plan_chunks`: one vectorised group, or one run."""
+def run_chunk(
+    split, model: str, chunk: list[Job], profile: str, vectorize: bool
+) -> tuple[list[Record], list[tuple[dict, int, str]]]:
+    """One chunk of :func:`plan_chunks` (one vectorised group, or one run): the records of the
+    runs that finished, and ``(config, seed, reason)`` for each run that diverged."""
+    records, failures = [], []
     if vectorize and registry.get(model).vectorizes:
-        return run_group(split, model, chunk, profile=profile)
-    return [run_one(split, model, config, seed, profile=profile) for config, seed in chunk]
+        for (config, seed), record in zip(chunk, run_group(split, model, chunk, profile=profile)):
+            problem = divergence(record)
+            if problem:
+                failures.append((config, seed, problem))
+            else:
+                records.append(record)
+        return records, failures
+    for config, seed in chunk:
+        try:
+            records.append(run_one(split, model, config, seed, profile=profile))
+        except TrainingDiverged as exc:
+            failures.append((config, seed, str(exc)))
+    return records, failures
 
 
 def plan_chunks(
