@@ -4,7 +4,8 @@ A batch of ratings uses the rows of the users and items in it: of an embedding t
 the first connection-logit matrix ``C_1`` (HMF). Dense AdamW still reads and writes every row,
 its two moments and its gradient at every step. For a row whose gradient is zero for ``k``
 steps after step ``t``, AdamW's moments decay geometrically (``m`` by ``b1^k``, ``v`` by
-``b2^k``) and, with ``eps`` neglected beside ``sqrt(v̂)``, its parameters after those steps are
+``b2^k``) and, with ``eps`` neglected beside ``sqrt(v̂)`` (its first-order term is kept, see
+:func:`window_table`), its parameters after those steps are
 
     θ_{t+k} = d^k θ_t - lr · (m_t / sqrt(v_t)) · S(t, t+k),
     S(t, e) = Σ_{u=t+1..e} d^(e-u) · c^(u-t) · a_u,   d = 1 - lr·wd,  c = b1 / sqrt(b2),
@@ -15,7 +16,7 @@ update to them (zero-gradient rows of the batch included, so those steps are exa
 dense leaves (root embeddings, upper connection matrices) are updated every step. ``S`` is read
 from a table built by direct summation for a window of steps (no cancellation), and at the end of
 every window, so before every evaluation, all rows are caught up: evaluated parameters are dense
-AdamW's up to ``eps`` and rounding.
+AdamW's up to second order in ``eps / sqrt(v̂)`` and rounding.
 
 Applies to models whose parameters are ``{"user": Embedding, "item": Embedding}`` (MF, HMF,
 BPR-MF, BPR-HMF).
@@ -113,30 +114,43 @@ def _adamw(theta, m, v, g, count, lr, wd):
 
 
 def window_table(origin, size: int, lr, wd) -> jax.Array:
-    """``T[i, j] = S(origin + i, origin + j)`` for ``0 <= i <= j <= size`` (0 below)."""
+    """``T[0, i, j] = S(origin + i, origin + j)`` and ``T[1, i, j] = S_eps(origin + i, origin + j)``
+    for ``0 <= i <= j <= size`` (0 below), by direct summation down each column.
+
+    ``S_eps`` is ``S`` with ``c`` replaced by ``b1 / b2`` and ``a_u`` by ``(1 - b2^u) /
+    (1 - b1^u)``: the idle-step sum with ``eps`` is ``S - (eps / sqrt(v_t)) · S_eps`` to first
+    order in ``eps / sqrt(v̂)``, used in the bounded form ``S / (1 + (eps / sqrt(v_t)) · S_eps /
+    S)``, so a rarely seen row (small ``v``) moves as under dense AdamW.
+    """
     d = 1.0 - lr * wd
-    c = B1 / jnp.sqrt(B2)
     real = jnp.result_type(float)  # float32, or float64 under jax.enable_x64
     steps = (origin + jnp.arange(size + 1)).astype(real)
-    a = jnp.sqrt(1 - B2**steps) / (1 - B1**steps)  # (size + 1,); a[0] unused
+    unbias = 1 - B2**steps
+    rates = jnp.stack([jnp.asarray(B1 / jnp.sqrt(B2), real), jnp.asarray(B1 / B2, real)])
+    terms = jnp.stack([jnp.sqrt(unbias), unbias]) / (1 - B1**steps)  # (2, size + 1); [:, 0] unused
     i = jnp.arange(size + 1)
 
     def column(prev, j):
         gap = (j - i).astype(real)
-        col = d * prev + jnp.where(i < j, c**gap * a[j], 0.0)
+        col = d * prev + jnp.where(i < j, rates[:, None] ** gap * terms[:, j, None], 0.0)
         return col, col
 
-    _, cols = jax.lax.scan(column, jnp.zeros(size + 1), jnp.arange(size + 1))
-    return cols.T  # [i, j]
+    _, cols = jax.lax.scan(column, jnp.zeros((2, size + 1), real), jnp.arange(size + 1))
+    return jnp.moveaxis(cols, 0, -1)  # [which, i, j]
 
 
 def _catch_up_rows(theta, m, v, last, end, state, table):
     """Rows whose moments are current at ``last`` ``(r,)``, advanced over idle steps to ``end``."""
     k = (end - last).astype(theta.dtype)[:, None]
-    s = table[last - state.origin, end - state.origin][:, None]
-    q = jnp.where(v > 0, m / jnp.sqrt(jnp.where(v > 0, v, 1.0)), 0.0)
+    s, s_eps = (t[last - state.origin, end - state.origin][:, None] for t in table)
+    root = jnp.sqrt(jnp.where(v > 0, v, 1.0))
+    # m/√v · S/(1 + (eps/√v)·S_eps/S): first order in eps/√v̂, and bounded where v is tiny
+    denominator = root * s + EPS * s_eps
+    moved = jnp.where(
+        (v > 0) & (denominator > 0), m * s * s / jnp.where(denominator > 0, denominator, 1.0), 0.0
+    )
     d = 1.0 - state.lr * state.weight_decay
-    return d**k * theta - state.lr * q * s, m * B1**k, v * B2**k
+    return d**k * theta - state.lr * moved, m * B1**k, v * B2**k
 
 
 def _is_dense(params, side: str, slots: int) -> bool:

@@ -73,7 +73,7 @@ def test_closed_form_equals_stepping_idle_rows_at_float64_without_eps():
     time in float64 with eps = 0."""
     lr, wd, origin, size = 3e-3, 0.5, 17, 40
     with jax.enable_x64(True):
-        table = np.asarray(lazy.window_table(jnp.asarray(origin), size, lr, wd))
+        table = np.asarray(lazy.window_table(jnp.asarray(origin), size, lr, wd))[0]
     d = 1 - lr * wd
     for i in (0, 5, 39):
         theta, m, v = 0.7, 0.3, 0.04  # a row current at step origin + i
