@@ -15,11 +15,19 @@ reader offline. A page fails on
 * an image that did not load (``<img>`` with ``naturalWidth`` 0);
 * an unrendered formula: MathJax not loaded or not finished on a page with math, a formula
   element without MathJax output, a MathJax error (``mjx-merror``), or raw TeX left in the text
-  (``$$``, ``\\(``, ``\\[``, ``\\begin{``, ``$\\command...$``) outside code blocks.
+  (``$$``, ``\\(``, ``\\[``, ``\\begin{``, ``$\\command...$``) outside code blocks;
+* an image without alt text (none, empty, or only its file name);
+* a link to another page of the site that does not resolve (the whole-book PDF is checked only
+  once ``make pdf`` has written it);
+* on the landing page, at 1280 px and at a 390 px phone width: a text table wider than its column
+  (clipped or scrolled sideways), or a page wider than the screen.
 
-A full-page PNG of each page is written to ``_build/screenshots/`` (named after the page, e.g.
-``notebooks-02_accuracy.png``). Exit status 0 when every page passes, 1 when any fails (each
-problem is printed with its page), 2 when the check itself cannot run (no build, no browser).
+Every page is opened in the light and in the dark colour mode. A full-page PNG of each page in
+each mode is written to ``_build/screenshots/`` (named after the page, e.g.
+``notebooks-02_accuracy.png`` and ``notebooks-02_accuracy-dark.png``), and the landing page at
+phone width as ``index-390.png`` and ``index-390-dark.png``. Exit status 0 when every page
+passes, 1 when any fails (each problem is printed with its page), 2 when the check itself cannot
+run (no build, no browser).
 """
 
 from __future__ import annotations
@@ -131,6 +139,43 @@ RAW_TEX_JS = r"""
 """
 
 
+# Images without a description: no alt, an empty one, or the file name that Sphinx writes when
+# none was given (an alt that ends like an image path).
+ALT_JS = r"""
+() => Array.from(document.querySelectorAll('main img, article img'))
+  .filter(img => {
+    const alt = (img.getAttribute('alt') || '').trim();
+    return !alt || /\.(png|svg|jpe?g|gif|webp)$/i.test(alt);
+  })
+  .map(img => img.getAttribute('src') || img.outerHTML.slice(0, 120))
+"""
+
+# Links of the page's content to other files of the site (no fragments, no off-site addresses).
+LINKS_JS = """
+() => Array.from(document.querySelectorAll('a[href]'))
+  .map(a => a.href.split('#')[0])
+  .filter(href => href.startsWith(location.origin))
+"""
+
+# Text tables wider than their own box (clipped or scrolled sideways) or than the screen, and
+# whether the page itself scrolls sideways.
+OVERFLOW_JS = """
+() => {
+  const out = {page: document.documentElement.scrollWidth > window.innerWidth + 1, tables: []};
+  for (const t of document.querySelectorAll('main table, article table')) {
+    const box = t.getBoundingClientRect();
+    if (t.scrollWidth > t.clientWidth + 1 || box.right > window.innerWidth + 1) {
+      const text = t.innerText.slice(0, 60).replace(/\\s+/g, ' ');
+      out.tables.push((t.className || 'table') + ': ' + text);
+    }
+  }
+  return out;
+}
+"""
+
+PHONE = {"width": 390, "height": 844}
+
+
 @dataclass
 class PageReport:
     path: str  # relative to the html root, e.g. "notebooks/02_accuracy.html"
@@ -227,6 +272,8 @@ def check_page(
     shots: Path | None,
     timeout_s: float,
     viewport_shot: Path | None = None,
+    mode: str = "light",
+    links: dict | None = None,
 ) -> None:
     origin = urlsplit(base).netloc
     tab = context.new_page()
@@ -297,16 +344,43 @@ def check_page(
                 report.fail(f"MathJax error (mjx-merror): {text}")
         for text in tab.evaluate(RAW_TEX_JS):
             report.fail(f"raw TeX in the page text: ...{text}...")
+        for src in tab.evaluate(ALT_JS):
+            report.fail(f"image without alt text: {short(src)}")
+        if links is not None:
+            for href in tab.evaluate(LINKS_JS):
+                links.setdefault(href, report.path)
+        if page == "index.html":  # the landing page: its tables fit the column, here and on a phone
+            wide = tab.viewport_size["width"]
+            overflow = tab.evaluate(OVERFLOW_JS)
+            for table in overflow["tables"]:
+                report.fail(f"{mode}, {wide} px: table wider than its column: {table}")
+            if overflow["page"]:
+                report.fail(f"{mode}, {wide} px: the page scrolls sideways")
         if viewport_shot is not None:  # the top of the page, as a reader first sees it
             viewport_shot.parent.mkdir(parents=True, exist_ok=True)
             tab.screenshot(path=str(viewport_shot), full_page=False, animations="disabled")
         if shots is not None:
-            report.screenshot = shots / screenshot_name(page)
+            width = tab.viewport_size["width"]
+            suffix = ("" if width == 1280 else f"-{width}") + (
+                "" if mode == "light" else f"-{mode}"
+            )
+            report.screenshot = shots / screenshot_name(page).replace(".png", f"{suffix}.png")
             tab.screenshot(path=str(report.screenshot), full_page=True, animations="disabled")
     except Exception as exc:  # navigation timeout, crashed tab, ...
         report.fail(f"could not be checked: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     finally:
         tab.close()
+
+
+def broken_link(root: Path, base: str, href: str) -> str | None:
+    """Why a link to ``href`` (on the local server at ``base``) does not resolve, or None."""
+    path = urlsplit(href).path.lstrip("/")
+    target = root / path
+    if path.endswith("hmf-book.pdf") and not target.is_file():
+        return None  # written by `make pdf`, after the HTML; checked once it exists
+    if target.is_dir():
+        target = target / "index.html"
+    return None if target.is_file() else f"link to a missing page: /{path}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -407,20 +481,43 @@ def main(argv: list[str] | None = None) -> int:
                 f"check_site: {browser.version} serving {html} at {base}; "
                 f"{len(pages)} page(s), network off localhost blocked"
             )
+            links: dict[str, str] = {}
             for report in reports:
                 if report.problems:
                     continue
-                context = browser.new_context(
-                    viewport={"width": 1280, "height": 800}, service_workers="block"
-                )
-                context.route("**/*", offline_router(origin, blocked.setdefault(report.path, [])))
-                landing = args.landing_screenshot if report.path == "index.html" else None
-                check_page(context, base, report.path, report, shots, args.timeout, landing)
+                views = [("light", {"width": 1280, "height": 800}, shots)]
+                views.append(("dark", {"width": 1280, "height": 800}, shots))
+                if report.path == "index.html":  # and on a phone, in both modes
+                    views += [(mode, PHONE, shots) for mode in ("light", "dark")]
+                for mode, viewport, folder in views:
+                    context = browser.new_context(
+                        viewport=viewport, color_scheme=mode, service_workers="block"
+                    )
+                    context.route(
+                        "**/*", offline_router(origin, blocked.setdefault(report.path, []))
+                    )
+                    first = mode == "light" and viewport["width"] == 1280
+                    landing = args.landing_screenshot if report.path == "index.html" else None
+                    check_page(
+                        context,
+                        base,
+                        report.path,
+                        report,
+                        folder,
+                        args.timeout,
+                        landing if first else None,
+                        mode=mode,
+                        links=links if first else None,
+                    )
+                    context.close()
                 for url in dict.fromkeys(blocked[report.path]):
                     report.fail(
                         f"needs the network: request to {url} (blocked; pages must work offline)"
                     )
-                context.close()
+            for href, where in links.items():
+                problem = broken_link(html, base, href)
+                if problem:
+                    next(r for r in reports if r.path == where).fail(problem)
             browser.close()
     finally:
         server.shutdown()

@@ -195,7 +195,7 @@ def test_ranking_claim_compares_the_best_models_with_the_papers():
         {"table3b": records_frame(_ranking_records("diginetica", like_the_paper)), "missing": {}}
     )
     assert row["verdict"] == "reproduced"
-    assert row["ours"] == ("DIGINETICA: BPR-HMF HR 0.501 (best: bpr-hmf), MRR 0.200 (best: bpr-mf)")
+    assert row["ours"] == ("DIGINETICA: BPR-HMF HR 0.501 (best: BPR-HMF), MRR 0.200 (best: BPR-MF)")
     best_at_both = {"bpr-hmf": (0.5, 0.30), "bpr-mf": (0.4, 0.25)}
     row = RANKING.row(
         {

@@ -147,8 +147,9 @@ def _ranking(claim: Claim, evidence: dict) -> tuple[str, str]:
         label = dataset_label(dataset.removesuffix("-implicit"))
         label += " implicit substitute" if dataset.endswith("-implicit") else ""
         text = (
-            f"{label}: {registry.label(model)} HR {s.loc[model, hr]:.3f} (best: {ours[hr]}), "
-            f"MRR {s.loc[model, mrr]:.3f} (best: {ours[mrr]})"
+            f"{label}: {registry.label(model)} HR {s.loc[model, hr]:.3f} "
+            f"(best: {registry.label(ours[hr])}), "
+            f"MRR {s.loc[model, mrr]:.3f} (best: {registry.label(ours[mrr])})"
         )
         verdict = _agreement([(ours[m] == model) == (theirs[m] == model) for m in metrics])
         return text, verdict + ("" if dataset == "diginetica" else " (substitute data)")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 import matplotlib.dates as mdates
@@ -22,6 +23,95 @@ from hmf.split import Split
 SUBSET_COLOURS = {"train": "tab:blue", "validation": "tab:orange", "test": "tab:green"}
 _SECONDS_PER_DAY = 86_400.0
 FIGURES = Path(__file__).resolve().parents[2] / "book" / "figures"  # where the chapters save
+# Curves closer than this share of a panel's value range, at every epoch, cannot be told apart
+# at column width (a pixel or less of the panel's height).
+COINCIDE_SHARE = 0.004
+
+
+# What each saved figure shows, by file-name prefix: (title, caption, chapter that draws it).
+FIGURE_CAPTIONS = {
+    "fig2-loss-curves": (
+        "Fig. 2: loss curves",
+        "Validation RMSE per epoch of MF and HMF, one line per weight decay (weight decays whose "
+        "curves coincide share one line, named in the legend); logarithmic epoch axis.",
+        "notebooks/03_loss_curves",
+    ),
+    "case-study-affinity": (
+        "Case study: cluster affinities",
+        "Inner product of every user-cluster and item-cluster embedding of HMF, rows and columns "
+        "reordered by average-linkage clustering; red positive, blue negative.",
+        "notebooks/04_case_study",
+    ),
+}
+
+
+def case_study_dataset(profile=None) -> str:
+    """The case study's data set: ML-1M as in the paper; ML-100K under ``smoke`` (quick)."""
+    return "ml-100k" if profile_name(profile) == "smoke" else "ml-1m"
+
+
+def book_figures(profile=None) -> list[str]:
+    """The file names (without suffix) of the figures the chapters save under ``profile``."""
+    return [f"fig2-loss-curves-{d}" for d in ("ml-100k", "ml-1m", "ciao")] + [
+        f"case-study-affinity-{case_study_dataset(profile)}"
+    ]
+
+
+def figure_entries(directory: Path = FIGURES, names=None) -> list[dict]:
+    """The saved figures in ``directory`` (only ``names``, when given: leftovers of another
+    profile's build stay out): name, title, caption, chapter, data set, and the file of each
+    format (svg, pdf, png)."""
+    entries = []
+    for png in sorted(Path(directory).glob("*.png")):
+        prefix = next((p for p in FIGURE_CAPTIONS if png.stem.startswith(p + "-")), None)
+        if prefix is None or (names is not None and png.stem not in names):
+            continue
+        title, caption, chapter = FIGURE_CAPTIONS[prefix]
+        dataset = png.stem.removeprefix(prefix + "-")
+        entries.append(
+            dict(
+                name=png.stem,
+                title=f"{title}, {dataset_label(dataset)}",
+                caption=caption,
+                chapter=chapter,
+                dataset=dataset,
+                files={
+                    f.suffix[1:]: f
+                    for f in (png.with_suffix(f".{x}") for x in ("svg", "pdf", "png"))
+                    if f.is_file()
+                },
+            )
+        )
+    return entries
+
+
+def figure_listing(directory: Path = FIGURES, relative_to: Path | None = None, names=None) -> str:
+    """The figures page as MyST: each figure shown with its caption and alt text, its files as
+    download links (paths relative to ``relative_to``, the page's folder), where it is drawn and
+    how to cite it; the commit is this build's (each file also carries its own stamp)."""
+    base = Path(relative_to) if relative_to is not None else Path(directory).parent
+    blocks = []
+    for e in figure_entries(directory, names):
+        rel = {k: Path(os.path.relpath(v, base)).as_posix() for k, v in e["files"].items()}
+        links = ", ".join(f"{{download}}`{k.upper()} <{path}>`" for k, path in rel.items())
+        blocks.append(
+            f"**{e['title']}**\n\n"
+            f"```{{figure}} {rel['png']}\n:alt: {e['caption']}\n:width: 100%\n\n"
+            f"{e['caption']}\n```\n\n"
+            f"- Files: {links}\n"
+            f"- Drawn by {{doc}}`/{e['chapter']}` on {dataset_label(e['dataset'])}, "
+            f"commit `{current_commit()}` (the stamp in the figure's corner names its own).\n"
+            f"- Cite: the companion ({{doc}}`/book/cite`), naming the figure `{e['name']}`.\n"
+        )
+    return "\n".join(blocks) or "No figures have been saved yet: build the book first."
+
+
+def opaque(fig):
+    """A white, opaque background (Jupyter's inline backend makes it transparent), so that the
+    black text and axes stay legible on a dark page."""
+    fig.patch.set_facecolor("white")
+    fig.patch.set_alpha(1.0)
+    return fig
 
 
 def interactions_per(ax, interactions: pd.DataFrame, column: str, noun: str) -> None:
@@ -100,6 +190,7 @@ def dataset_overview(dataset: Dataset, split: Split):
     interactions_per(fig.add_subplot(grid[0, 1]), dataset.interactions, "item", "item")
     rating_histogram(fig.add_subplot(grid[0, 2]), dataset.interactions, dataset.implicit)
     timeline(fig.add_subplot(grid[1, :]), dataset, split)
+    opaque(fig)
     mark = f" ({dataset.mark})" if dataset.mark else ""
     fig.suptitle(
         f"{dataset_label(dataset.name)}{mark}: {len(dataset.interactions):,} interactions",
@@ -162,27 +253,70 @@ def best_history_per(records, key: str, metric: str = "rmse") -> dict:
     return out
 
 
+def coinciding(curves: dict, tolerance: float | None = None) -> list[list]:
+    """Keys of ``curves`` (key -> values per epoch) grouped where the curves coincide: over the
+    epochs both ran, every value within ``tolerance`` of the group's first curve (default:
+    :data:`COINCIDE_SHARE` of the range of all the curves' values); in order. A run that stopped
+    a few epochs earlier than another still coincides with it where both ran."""
+    if tolerance is None:
+        every = np.concatenate([np.asarray(v, dtype=float) for v in curves.values()] or [[0.0]])
+        tolerance = COINCIDE_SHARE * float(np.ptp(every))
+    groups: list[list] = []
+    for key, values in curves.items():
+        mine = np.asarray(values, dtype=float)
+        for group in groups:
+            first = np.asarray(curves[group[0]], dtype=float)
+            n = min(len(first), len(mine))
+            if np.allclose(mine[:n], first[:n], rtol=0.0, atol=tolerance):
+                group.append(key)
+                break
+        else:
+            groups.append([key])
+    return groups
+
+
+def curve_label(weight_decays: list, of: int | None = None) -> str:
+    """The legend entry of one drawn line: its weight decay, or the decays whose curves coincide
+    (``of``: how many weight decays the panel has, to say "all")."""
+    if len(weight_decays) == 1:
+        return f"weight decay {weight_decays[0]:g}"
+    names = ", ".join(f"{wd:g}" for wd in weight_decays)
+    every = "all " if of == len(weight_decays) else ""
+    return f"{every}weight decays {names} (coincide)"
+
+
 def loss_curves(records_by_model: dict, dataset: str, metric: str = "rmse"):
     """Paper Fig. 2: validation ``metric`` per epoch, one curve per weight decay, one panel per
-    model; each curve is the best configuration for that weight decay (lowest seed's run)."""
+    model; each curve is the best configuration for that weight decay (lowest seed's run).
+    Curves that coincide (:func:`coinciding`) are drawn as one line, labelled with every decay."""
     models = [m for m, recs in records_by_model.items() if recs]
     fig, axes = plt.subplots(
-        1, max(1, len(models)), figsize=(5.2 * max(1, len(models)), 3.6), sharey=True, squeeze=False
+        1, max(1, len(models)), figsize=(4.2 * max(1, len(models)), 3.2), sharey=True, squeeze=False
     )
     colours = plt.get_cmap("viridis")
-    # Decoupled weight decay often changes a curve very little, so curves can coincide: distinct
-    # dash patterns keep each one visible under the others.
+    # Decoupled weight decay often changes a curve very little: curves that coincide are drawn
+    # once, and distinct dash patterns keep nearly coinciding ones visible under each other.
     dashes = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1))]
+    panels = {}
+    for model in models:
+        best = best_history_per(records_by_model[model], "weight_decay", metric)
+        panels[model] = {
+            wd: best[wd][1][f"validation_{metric}"] for wd in sorted(best, reverse=True)
+        }
+    # The panels share their y axis, so what can be told apart depends on all of them.
+    every = [v for curves in panels.values() for values in curves.values() for v in values]
+    tolerance = COINCIDE_SHARE * float(np.ptp(every)) if every else 0.0
     for ax, model in zip(axes[0], models):
-        curves = best_history_per(records_by_model[model], "weight_decay", metric)
-        for k, wd in enumerate(sorted(curves, reverse=True)):
-            values = curves[wd][1][f"validation_{metric}"]
+        curves = panels[model]
+        groups = coinciding(curves, tolerance)
+        for k, group in enumerate(groups):
+            values = max((curves[wd] for wd in group), key=len)  # to the longest run's end
             ax.plot(
                 range(1, len(values) + 1),
                 values,
-                color=colours(k / max(1, len(curves) - 1)),
+                color=colours(0.85 * k / max(1, len(groups) - 1)),  # viridis' yellow end is faint
                 linestyle=dashes[k % len(dashes)],
-                label=f"weight decay {wd:g}",
+                label=curve_label(group, len(curves)),
                 linewidth=1.6,
             )
         ax.set(
@@ -193,9 +327,33 @@ def loss_curves(records_by_model: dict, dataset: str, metric: str = "rmse"):
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:g}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.grid(alpha=0.3)
+        # Each panel's own lines (they group differently), below the axes, clear of the curves.
+        ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     axes[0][0].set_ylabel(f"validation {metric.upper()}")
-    axes[0][-1].legend(fontsize=8, frameon=False)
+    opaque(fig)
     fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def affinity_heatmap(affinity: pd.DataFrame, order: tuple, profile: str, dataset: str, verified):
+    """The case study's heat map: user clusters x item clusters, coloured by the inner product of
+    their embeddings, rows and columns in ``order`` (``casestudy.affinity_order``); stamped."""
+    rows, cols = order
+    fig, ax = plt.subplots(figsize=(7, 5))
+    limit = np.abs(affinity.to_numpy()).max()
+    image = ax.imshow(
+        affinity.to_numpy()[np.ix_(rows, cols)],
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        aspect="auto",
+        interpolation="nearest",
+    )
+    ax.set_xlabel("item cluster (reordered)")
+    ax.set_ylabel("user cluster (reordered)")
+    fig.colorbar(image, label="inner product")
+    stamp(opaque(fig), profile, dataset, verified)
     plt.close(fig)
     return fig
 
