@@ -224,20 +224,16 @@ TABLE3_RANKING = {
 }
 
 # Table 6 (a): HMF test RMSE (mean, std, dagger vs depth 1) by depth p = q.
+# fmt: off
 TABLE6_RATING = {
-    ("ml-100k", 1): (1.066, 0.002, False),
-    ("ml-100k", 2): (1.070, 0.013, False),
-    ("ml-100k", 3): (1.061, 0.005, False),
-    ("ml-100k", 4): (1.067, 0.017, False),
-    ("ml-1m", 1): (0.920, 0.003, False),
-    ("ml-1m", 2): (0.930, 0.003, True),
-    ("ml-1m", 3): (0.928, 0.004, True),
-    ("ml-1m", 4): (0.931, 0.002, True),
-    ("ciao", 1): (0.939, 0.001, False),
-    ("ciao", 2): (0.928, 0.005, False),
-    ("ciao", 3): (0.927, 0.012, False),
-    ("ciao", 4): (0.930, 0.011, False),
+    ("ml-100k", 1): (1.066, 0.002, False), ("ml-100k", 2): (1.070, 0.013, False),
+    ("ml-100k", 3): (1.061, 0.005, False), ("ml-100k", 4): (1.067, 0.017, False),
+    ("ml-1m", 1): (0.920, 0.003, False), ("ml-1m", 2): (0.930, 0.003, True),
+    ("ml-1m", 3): (0.928, 0.004, True), ("ml-1m", 4): (0.931, 0.002, True),
+    ("ciao", 1): (0.939, 0.001, False), ("ciao", 2): (0.928, 0.005, False),
+    ("ciao", 3): (0.927, 0.012, False), ("ciao", 4): (0.930, 0.011, False),
 }
+# fmt: on
 
 # Table 6 (b): BPR-HMF on DIGINETICA by depth: (HR@10, std, MRR@10, std).
 TABLE6_RANKING = {

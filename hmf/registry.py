@@ -184,30 +184,25 @@ def _fit_reference(biased: bool, split, config, *, max_iter: int, **settings) ->
     )
 
 
+def _numpy(name: str, label: str, keys, fitter, max_iter: int) -> ModelEntry:
+    return ModelEntry(name, label, "rating", "numpy", keys, fitter=fitter, max_iter=max_iter)
+
+
+def _reference(name: str, label: str, biased: bool) -> ModelEntry:
+    fitter = functools.partial(_fit_reference, biased)
+    return ModelEntry(
+        name, label, "rating", "reference", ("sgd_lr", "sgd_reg"), fitter=fitter, in_paper=False
+    )
+
+
 _OPT = OPTIMISER_KEYS
 _HIER = ("user_clusters", "item_clusters", "user_depth", "item_depth")
 _LAZY = ("optimizer",)  # models whose parameters hmf.lazy can update row by row
 _ENTRIES = (
     ModelEntry("mf", "MF", "rating", "gradient", _OPT + _LAZY, factory=mf),
-    ModelEntry(
-        "ihsr",
-        "IHSR",
-        "rating",
-        "numpy",
-        ("lam", "user_clusters", "item_clusters"),
-        fitter=_fit_ihsr,
-        max_iter=ihsr.MAX_ITER,
-    ),
+    _numpy("ihsr", "IHSR", ("lam", "user_clusters", "item_clusters"), _fit_ihsr, ihsr.MAX_ITER),
     # eTREE's cap is its authors' code's (Table 2 gives none).
-    ModelEntry(
-        "etree",
-        "eTREE",
-        "rating",
-        "numpy",
-        ("lam", "mu", "item_levels"),
-        fitter=_fit_etree,
-        max_iter=etree.MAX_ITER,
-    ),
+    _numpy("etree", "eTREE", ("lam", "mu", "item_levels"), _fit_etree, etree.MAX_ITER),
     ModelEntry("hmf", "HMF", "rating", "gradient", _OPT + _HIER + _LAZY, factory=hmf),
     ModelEntry("bpr-mf", "BPR-MF", "ranking", "gradient", _OPT + _LAZY, factory=bpr_mf),
     ModelEntry("neumf", "NeuMF", "ranking", "gradient", _OPT, factory=neumf.neumf),
@@ -220,24 +215,8 @@ _ENTRIES = (
         factory=protomf.protomf,
     ),
     ModelEntry("bpr-hmf", "BPR-HMF", "ranking", "gradient", _OPT + _HIER + _LAZY, factory=bpr_hmf),
-    ModelEntry(
-        "ref-mf-biased",
-        "reference biased MF (outside library)",
-        "rating",
-        "reference",
-        ("sgd_lr", "sgd_reg"),
-        fitter=functools.partial(_fit_reference, True),
-        in_paper=False,
-    ),
-    ModelEntry(
-        "ref-mf",
-        "reference MF (outside library)",
-        "rating",
-        "reference",
-        ("sgd_lr", "sgd_reg"),
-        fitter=functools.partial(_fit_reference, False),
-        in_paper=False,
-    ),
+    _reference("ref-mf-biased", "reference biased MF (outside library)", True),
+    _reference("ref-mf", "reference MF (outside library)", False),
 )
 MODELS: dict[str, ModelEntry] = {e.name: e for e in _ENTRIES}
 # The paper's Table 3 rows, in its order.

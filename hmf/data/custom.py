@@ -95,19 +95,25 @@ def _ids(values: pd.Series, column: str, name: str, locate: Locate):
     return codes.astype(np.int64), np.asarray(labels, dtype=object)
 
 
+def _refuse_first(
+    bad, values: pd.Series, column: str, name: str, locate: Locate, expected: str, sep: str = ";"
+) -> None:
+    """The first row of ``bad`` (if any) as a FormatError naming the file, row and value."""
+    if bad.any():
+        i = _first(bad)
+        raise FormatError(
+            f"{name}: {locate(i)}: column {column!r} has "
+            f"{_shown(values.iloc[i])}{sep} expected {expected}"
+        )
+
+
 def _ratings(values: pd.Series, name: str, locate: Locate) -> np.ndarray:
     expected = "a finite number"
     _check_present(values, "rating", name, locate, expected)
     if pd.api.types.is_bool_dtype(values.dtype):
         raise FormatError(f"{name}: column 'rating' holds booleans; expected numbers")
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
-    bad = ~np.isfinite(numbers)
-    if bad.any():
-        i = _first(bad)
-        raise FormatError(
-            f"{name}: {locate(i)}: column 'rating' has {_shown(values.iloc[i])}; "
-            f"expected {expected}"
-        )
+    _refuse_first(~np.isfinite(numbers), values, "rating", name, locate, expected)
     return numbers.astype(np.float32)
 
 
@@ -154,29 +160,20 @@ def _timestamps(values: pd.Series, name: str, locate: Locate) -> np.ndarray:
                     f"{name}: column 'timestamp' cannot be read as dates ({exc}); "
                     f"expected {expected}"
                 ) from None
-            bad = dates.isna().to_numpy()
-            if bad.any():
-                i = _first(bad)
-                raise FormatError(
-                    f"{name}: {locate(i)}: column 'timestamp' has {_shown(values.iloc[i])}; "
-                    f"expected {expected}"
-                )
+            _refuse_first(dates.isna().to_numpy(), values, "timestamp", name, locate, expected)
             return _seconds_from_dates(dates)
     bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
-    if bad.any():
-        i = _first(bad)
-        raise FormatError(
-            f"{name}: {locate(i)}: column 'timestamp' has {_shown(values.iloc[i])}; "
-            f"expected {expected}"
-        )
+    _refuse_first(bad, values, "timestamp", name, locate, expected)
     low, high = _SECONDS
-    outside = (numbers < low) | (numbers > high)
-    if outside.any():
-        i = _first(outside)
-        raise FormatError(
-            f"{name}: {locate(i)}: column 'timestamp' has {_shown(values.iloc[i])}, outside "
-            f"the Unix seconds a date can hold; expected {low} to {high} (years 1677-2262)"
-        )
+    _refuse_first(
+        (numbers < low) | (numbers > high),
+        values,
+        "timestamp",
+        name,
+        locate,
+        f"{low} to {high} (years 1677-2262)",
+        ", outside the Unix seconds a date can hold;",
+    )
     return numbers.astype(np.int64)
 
 

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from hmf.errors import UsageError
 from hmf.experiments.pool import stop_on_signals
-from hmf.experiments.records import Record, RunLock, record_path, usable, write_record
+from hmf.experiments.records import Record, write_record
 from hmf.experiments.trainers import SweepOutcome, plan_chunks, run_chunk
 from hmf.split import split_for
 
@@ -91,16 +91,7 @@ def run_on_cluster(
     outcome, locks = SweepOutcome(), {}
     try:
         with stop_on_signals():
-            mine = []
-            for config, seed in jobs:
-                path = record_path(Path(root), profile, dataset, model, config, seed)
-                lock = RunLock(path)
-                if not lock.acquire():
-                    outcome.busy.append((config, seed, lock.owner().get("pid")))
-                    continue
-                locks[path] = lock
-                if not usable(path):
-                    mine.append((config, seed))
+            mine, locks = outcome.claim(root, profile, dataset, model, jobs)
             n_workers = max(1, len(client.scheduler_info().get("workers", {})))
             chunks = plan_chunks(
                 model, mine, vectorize=vectorize, parts=n_workers, max_members=max_members

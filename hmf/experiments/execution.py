@@ -39,7 +39,6 @@ from hmf.errors import Interrupted, RunsFailed
 from hmf.experiments.distributed import run_on_cluster
 from hmf.experiments.pool import run_tasks
 from hmf.experiments.records import (
-    RunLock,
     clean_stale,
     default_results_dir,
     discard_partial,
@@ -75,18 +74,9 @@ def _run_and_write(
 ) -> SweepOutcome:
     """One chunk, in whichever process runs it: lock each run, skip those another process
     holds or has finished meanwhile, train the rest, write their records, release the locks."""
-    outcome, locks, mine = SweepOutcome(), [], []
+    outcome, locks = SweepOutcome(), {}
     try:
-        for config, seed in chunk:
-            path = record_path(Path(root), profile, dataset, model, config, seed)
-            lock = RunLock(path)
-            if not lock.acquire():
-                outcome.busy.append((config, seed, lock.owner().get("pid")))
-                continue
-            locks.append(lock)
-            if usable(path):  # another sweep finished it after this one looked
-                continue
-            mine.append((config, seed))
+        mine, locks = outcome.claim(root, profile, dataset, model, chunk)
         if mine:
             records, outcome.failures = run_chunk(
                 split_for(dataset, data_dir), model, mine, profile, vectorize
@@ -95,7 +85,7 @@ def _run_and_write(
                 write_record(Path(root), record)
             outcome.written = len(records)
     finally:
-        for lock in locks:
+        for lock in locks.values():
             lock.release()
     return outcome
 
@@ -145,32 +135,12 @@ def sweep(
     where = f"{dataset} {model}"
     outcome = SweepOutcome()
     try:
+        run = (root, dataset, data_dir, model, jobs, profile)
+        settings = dict(vectorize=vectorize, max_members=max_members, progress=progress)
         if scheduler is not None:
-            outcome = run_on_cluster(
-                scheduler,
-                root,
-                dataset,
-                data_dir,
-                model,
-                jobs,
-                profile,
-                vectorize=vectorize,
-                max_members=max_members,
-                progress=progress,
-            )
+            outcome = run_on_cluster(scheduler, *run, **settings)
         else:
-            outcome = _run_local(
-                root,
-                dataset,
-                data_dir,
-                model,
-                jobs,
-                profile,
-                vectorize,
-                workers,
-                max_members,
-                progress,
-            )
+            outcome = _run_local(*run, workers=workers, **settings)
     except Interrupted as stop:
         written = sum(
             1 for c, s in jobs if record_path(root, profile, dataset, model, c, s).exists()
@@ -181,7 +151,7 @@ def sweep(
 
 
 def _run_local(
-    root, dataset, data_dir, model, jobs, profile, vectorize, workers, max_members, progress
+    root, dataset, data_dir, model, jobs, profile, *, vectorize, workers, max_members, progress
 ) -> SweepOutcome:
     # One process per accelerator: several would each claim most of the GPU's memory.
     default = 1 if vectorize and _on_accelerator() else os.cpu_count() or 1

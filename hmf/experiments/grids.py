@@ -82,6 +82,12 @@ def _clusters(pairs) -> list[dict[str, int]]:
     return [dict(user_clusters=u, item_clusters=i) for u, i in pairs]
 
 
+def _etree(lams, mus) -> list[dict[str, Any]]:
+    return [
+        dict(item_levels=list(t), lam=lam, mu=m) for t in ETREE_LEVELS for lam in lams for m in mus
+    ]
+
+
 def _paper(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[str, Any]]:
     """Table 2 exactly."""
     paper_pairs = list(itertools.product(PAPER_USER_CLUSTERS, PAPER_ITEM_CLUSTERS))
@@ -89,12 +95,7 @@ def _paper(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[st
         "mf": _optimiser(),
         "hmf": [dict(o, **c) for o in _optimiser() for c in _clusters(paper_pairs)],
         "ihsr": [dict(lam=lam, **c) for lam in IHSR_LAMBDAS for c in _clusters(paper_pairs)],
-        "etree": [
-            dict(item_levels=list(t), lam=lam, mu=m)
-            for t in ETREE_LEVELS
-            for lam in ETREE_REG
-            for m in ETREE_REG
-        ],
+        "etree": _etree(ETREE_REG, ETREE_REG),
         "bpr-mf": _optimiser(),
         "neumf": _optimiser(),
         "bpr-hmf": [
@@ -128,12 +129,7 @@ def _book(model: str, n_users: int, n_items: int, dataset: str) -> list[dict[str
         "ihsr": [
             dict(lam=lam, **c) for lam in (0.0, 1e-3, 1e-1, 1.0, 10.0) for c in _clusters(ends)
         ],
-        "etree": [
-            dict(item_levels=list(t), lam=lam, mu=m)
-            for t in ETREE_LEVELS
-            for lam in etree_lams
-            for m in ETREE_BOOK_VALUES
-        ],
+        "etree": _etree(etree_lams, ETREE_BOOK_VALUES),
         "bpr-mf": _optimiser(),
         "neumf": _optimiser(lrs=(1e-2, 1e-3)),
         "bpr-hmf": [

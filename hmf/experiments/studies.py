@@ -61,17 +61,14 @@ def run_plan(
     *,
     root: Path | None = None,
     data_dir: str | None = None,
-    workers: int | None = None,
-    progress: bool = True,
     study: str = "accuracy",
-    vectorize: bool = False,
-    scheduler: str | None = None,
-    max_members: int | None = None,
     seeds: Iterable[int] | None = None,
+    **options,
 ) -> list[Path]:
-    """Sweep a study's configurations and the profile's seeds for every (data set, model)
-    (``vectorize`` / ``scheduler`` / ``max_members``: see :func:`sweep`). ``seeds``: a subset
-    of the profile's seeds (a benchmark timing part of a sweep); every seed by default."""
+    """Sweep a study's configurations and the profile's seeds for every (data set, model);
+    ``options`` (workers, progress, vectorize, scheduler, max_members) go to :func:`sweep`.
+    ``seeds``: a subset of the profile's seeds (a benchmark timing part of a sweep); every
+    seed by default."""
     prof = get_profile(profile)
     seeds = prof.seeds if seeds is None else list(seeds)
     if not seeds or not set(seeds) <= set(prof.seeds):
@@ -104,11 +101,7 @@ def run_plan(
                     profile=profile,
                     root=root,
                     data_dir=data_dir,
-                    workers=workers,
-                    progress=progress,
-                    vectorize=vectorize,
-                    scheduler=scheduler,
-                    max_members=max_members,
+                    **options,
                 )
             except RunsFailed as exc:  # the other sweeps still run; the failure is raised last
                 failed.append(str(exc))

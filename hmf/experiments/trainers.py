@@ -12,13 +12,14 @@ import dataclasses
 import math
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import jax
 
 from hmf import metrics, registry
 from hmf.errors import TrainingDiverged, UsageError
-from hmf.experiments.records import Record, config_key, environment
+from hmf.experiments.records import Record, RunLock, config_key, environment, record_path, usable
 from hmf.fitting import FitResult
 from hmf.profiles import Profile, get_profile
 from hmf.vectorized import Member, fit_many
@@ -55,6 +56,21 @@ class SweepOutcome:
         self.written += other.written
         self.failures += other.failures
         self.busy += other.busy
+
+    def claim(self, root, profile: str, dataset: str, model: str, jobs: list[Job]):
+        """Lock each run; a run another process holds goes to ``busy``. Returns the runs still
+        to train (one finished meanwhile by another sweep is not) and the locks by path."""
+        mine, locks = [], {}
+        for config, seed in jobs:
+            path = record_path(Path(root), profile, dataset, model, config, seed)
+            lock = RunLock(path)
+            if not lock.acquire():
+                self.busy.append((config, seed, lock.owner().get("pid")))
+                continue
+            locks[path] = lock
+            if not usable(path):
+                mine.append((config, seed))
+        return mine, locks
 
 
 def _max_epochs(entry: registry.ModelEntry, prof: Profile) -> int:
