@@ -43,9 +43,15 @@ def test_stats_markdown_shows_paper_beside_ours(isolated_env, capsys):
 
 
 def test_stats_marks_missing_dataset(isolated_env, capsys):
-    assert main(["data", "stats", "ciao", "--format", "csv"]) == 0
-    out = capsys.readouterr().out
-    assert "Ciao,,,,,,,1786,9004" in out and "hmf data fetch ciao" in out
+    # A named data set that is missing: a marked gap in the table and exit 1, in every format.
+    for fmt in ("csv", "markdown", "json"):
+        assert main(["data", "stats", "ciao", "--format", fmt]) == 1
+        captured = capsys.readouterr()
+        assert "hmf data stats: ciao is missing; run `hmf data fetch ciao`" in captured.err
+        if fmt == "csv":
+            assert "Ciao,,,,,,,1786,9004" in captured.out and "hmf data fetch ciao" in captured.out
+    write_ml100k(isolated_env)  # none named: every data set's row, missing ones marked, exit 0
+    assert main(["data", "stats", "--data-dir", str(isolated_env)]) == 0
 
 
 @pytest.mark.parametrize(
