@@ -33,25 +33,33 @@ def _depth_records(dataset: str, means: dict[int, float], spread: float = 0.002,
         )
         for s in range(seeds):
             value = mean + offset + spread * (s - (seeds - 1) / 2)
-            out.append(
-                Record(
-                    dataset=dataset,
-                    model="hmf",
-                    config=config,
-                    seed=s,
-                    profile="book",
-                    validation={"rmse": value},
-                    test={"rmse": value},
-                    epochs=3,
-                    best_epoch=3,
-                    train_seconds=1.0,
-                    inference_seconds=0.1,
-                    history={},
-                    verified=True,
-                    environment={},
-                )
-            )
+            out.append(_record(dataset, "hmf", config, s, value, value))
     return out
+
+
+def _record(dataset, model, config, seed, validation, test) -> Record:
+    """A `book` record with these validation and test metrics (RMSE when numbers) and
+    placeholder timings."""
+
+    def metrics(value):
+        return value if isinstance(value, dict) else {"rmse": value}
+
+    return Record(
+        dataset=dataset,
+        model=model,
+        config=config,
+        seed=seed,
+        profile="book",
+        validation=metrics(validation),
+        test=metrics(test),
+        epochs=3,
+        best_epoch=3,
+        train_seconds=1.0,
+        inference_seconds=0.1,
+        history={},
+        verified=True,
+        environment={},
+    )
 
 
 FLAT = {1: 1.000, 2: 1.001, 3: 0.999, 4: 1.000}
@@ -113,22 +121,7 @@ def test_a_claim_on_a_partly_finished_grid_says_so(planted_in_runner):
         "book", "hmf", planted_in_runner.n_users, planted_in_runner.n_items, dataset="planted"
     )
     records = [
-        Record(
-            dataset="planted",
-            model=model,
-            config=config,
-            seed=s,
-            profile="book",
-            validation={"rmse": 1.0},
-            test={"rmse": value},
-            epochs=3,
-            best_epoch=3,
-            train_seconds=1.0,
-            inference_seconds=0.1,
-            history={},
-            verified=True,
-            environment={},
-        )
+        _record("planted", model, config, s, 1.0, value)
         for model, config, value in (
             ("hmf", configs[0], 0.9),
             ("hmf", configs[1], 0.9),
@@ -168,21 +161,13 @@ def test_the_paper_column_is_the_papers_values_as_the_landing_page_prints_them()
 
 def _ranking_records(dataset: str, scores: dict[str, tuple[float, float]]):
     return [
-        Record(
-            dataset=dataset,
-            model=model,
-            config={"lr": 0.01},
-            seed=s,
-            profile="book",
-            validation={"hit_ratio@10": hr, "mrr@10": mrr},
-            test={"hit_ratio@10": hr + 0.001 * s, "mrr@10": mrr},
-            epochs=3,
-            best_epoch=3,
-            train_seconds=1.0,
-            inference_seconds=0.1,
-            history={},
-            verified=True,
-            environment={},
+        _record(
+            dataset,
+            model,
+            {"lr": 0.01},
+            s,
+            {"hit_ratio@10": hr, "mrr@10": mrr},
+            {"hit_ratio@10": hr + 0.001 * s, "mrr@10": mrr},
         )
         for model, (hr, mrr) in scores.items()
         for s in range(3)
