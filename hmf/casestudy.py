@@ -21,13 +21,7 @@ from hmf import interpret
 from hmf.models import embeddings as E
 from hmf.split import Split
 
-__all__ = [
-    "nearest_objects",
-    "rank_clusters",
-    "top_members",
-    "gender_contrast",
-    "affinity_order",
-]
+__all__ = ["nearest_objects", "rank_clusters", "top_members", "gender_contrast", "affinity_order"]
 
 
 def nearest_objects(emb, k: int = 3) -> np.ndarray:

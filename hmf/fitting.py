@@ -93,26 +93,28 @@ class EarlyStopping:
 
     ``update(epoch, value, snapshot)`` calls ``snapshot()`` when ``value`` improves and returns
     whether training should stop; ``best(last)`` is the best snapshot, else (every epoch NaN)
-    ``last``.
+    ``last``. With ``restore_best=False`` (the authors' retrain protocol) the reported epoch is
+    the last one run: ``best(last)`` is ``last`` and ``best_epoch`` / ``best_value`` are its.
     """
 
-    def __init__(self, patience: int, *, lower_is_better: bool = True):
+    def __init__(self, patience: int, *, lower_is_better: bool = True, restore_best: bool = True):
         self.state = start_stopping(1, patience=patience, lower_is_better=lower_is_better)
-        self.snapshot = None
+        self.snapshot, self.restore_best, self.last = None, restore_best, (0, float("nan"))
 
     def update(self, epoch: int, value: float, snapshot) -> bool:
         self.state, improved = update_stopping(self.state, epoch, value)
-        if improved[0]:
+        self.last = (epoch, float(value))
+        if improved[0] and self.restore_best:
             self.snapshot = snapshot()
         return bool(self.state.stopped[0])
 
     @property
     def best_epoch(self) -> int:
-        return int(self.state.best_epoch[0])
+        return int(self.state.best_epoch[0]) if self.restore_best else self.last[0]
 
     @property
     def best_value(self) -> float:
-        return float(self.state.best[0])
+        return float(self.state.best[0]) if self.restore_best else self.last[1]
 
     def best(self, last):
-        return self.snapshot if self.best_epoch else last
+        return self.snapshot if self.best_epoch and self.restore_best else last

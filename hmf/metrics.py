@@ -14,6 +14,23 @@ Choices the paper leaves open, fixed here (and in the book's methods chapter):
   as high (a model scoring everything equal gets rank 99, not 0). A NaN score counts against
   the positive as well.
 * MRR@10 is ``1 / (rank + 1)`` when ``rank < 10`` and 0 otherwise, averaged over interactions.
+
+Full ranking (ours, not the paper's; Krichene & Rendle 2020 show that sampled metrics need not
+keep the order of two models): the positive is ranked against *every* item its user never
+interacted with, with the same conventions as the sampled protocol, so that the sampled
+candidates are a random subset of the full ones and the two agree when the subset is all of them:
+
+* an item the user interacted with in training, validation or test is not a candidate (training
+  items are known to the model; validation items are observed interactions that precede the
+  test period; the user's other test items are positives too - the "filtered" setting - so they
+  do not push each other down);
+* ties and NaN count against the positive, as above;
+* NDCG@10 with one relevant item is ``1 / log2(rank + 2)`` when ``rank < 10`` and 0 otherwise
+  (the ideal DCG is 1).
+
+Cost: the scores of every evaluated user against every item are materialised block by block
+(about :data:`_FULL_BLOCK` scores at a time) - (evaluated users) x ``n_items`` scores in all,
+against (evaluated interactions) x 100 for the sampled protocol.
 """
 
 from __future__ import annotations
@@ -45,11 +62,18 @@ __all__ = [
     "sample_candidates",
     "evaluate",
     "primary_metric",
+    "ndcg",
+    "FULL_PREFIX",
+    "full_positive_rank",
+    "full_exclusions",
+    "full_ranking_metrics",
 ]
 
 K = 10  # paper: @10
 N_NEGATIVES = 99  # paper: 1 positive + 99 negatives = 100 candidates
 _CHUNK = 1024  # evaluation rows scored at a time, bounds memory for (rows, 100, d) gathers
+FULL_PREFIX = "full_"  # full-ranking metrics are named e.g. "full_hit_ratio@10"
+_FULL_BLOCK = 1 << 20  # scores materialised at a time by full ranking (users x items)
 
 
 def rmse(prediction: jax.Array, target: jax.Array) -> jax.Array:
@@ -75,6 +99,81 @@ def hit_ratio(rank: jax.Array, k: int = K) -> jax.Array:
 def mrr(rank: jax.Array, k: int = K) -> jax.Array:
     """Mean reciprocal rank truncated at ``k``: ``1/(rank+1)`` if ``rank < k`` else 0."""
     return jnp.mean(jnp.where(rank < k, 1.0 / (rank + 1.0), 0.0))
+
+
+def ndcg(rank: jax.Array, k: int = K) -> jax.Array:
+    """NDCG@k with one relevant item per interaction: ``1/log2(rank+2)`` if ``rank < k`` else 0,
+    averaged (the ideal DCG of one relevant item is 1)."""
+    return jnp.mean(jnp.where(rank < k, 1.0 / jnp.log2(rank + 2.0), 0.0))
+
+
+def full_positive_rank(scores, positives, excluded) -> np.ndarray:
+    """0-based full-ranking rank of each row's positive, ``(n, I), (n,), (n, I) -> (n,)``.
+
+    ``rank_r = |{ j != p_r : not excluded[r, j] and not s[r, j] < s[r, p_r] }|`` - the
+    candidate items (every item but the ``excluded`` ones) not strictly below the positive
+    ``p_r``, so ties and NaN count against it, as in :func:`positive_rank`.
+    """
+    scores = np.asarray(scores)
+    rows = np.arange(scores.shape[0])
+    beaten = ~(scores < scores[rows, positives][:, None]) & ~np.asarray(excluded, bool)
+    beaten[rows, positives] = False  # the positive does not compete with itself
+    return beaten.sum(axis=1)
+
+
+def full_exclusions(split: Split, users: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+    """``(len(users), n_items)`` bool: True where an item is not a full-ranking candidate for
+    the row's user - an item that user interacted with in training, validation or test
+    (``keys``: :func:`_all_keys` of ``split``, computed here if not given)."""
+    keys = _all_keys(split) if keys is None else keys
+    users = np.asarray(users, np.int64)
+    start = np.searchsorted(keys, users * split.n_items)
+    stop = np.searchsorted(keys, (users + 1) * split.n_items)
+    length = stop - start
+    offsets = np.repeat(start - np.cumsum(length) + length, length)
+    items = keys[offsets + np.arange(int(length.sum()))] % split.n_items
+    mask = np.zeros((len(users), split.n_items), bool)
+    mask[np.repeat(np.arange(len(users)), length), items] = True
+    return mask
+
+
+def full_ranking_metrics(
+    spec: ModelSpec, params: Params, split: Split, subset: str = "test", k: int = K
+) -> dict[str, float]:
+    """``{"full_hit_ratio@k", "full_mrr@k", "full_ndcg@k"}`` of ``params`` on ``subset``: each
+    row's positive ranked by :func:`full_positive_rank` against every item its user never
+    interacted with (see the module docstring), on scores materialised block by block."""
+    frame = split.subset(subset)
+    if len(frame) == 0:
+        raise UsageError(f"subset {subset!r} of {split.dataset!r} is empty: nothing to evaluate")
+    users = frame["user"].to_numpy().astype(np.int64)
+    positives = frame["item"].to_numpy().astype(np.int64)
+    order = np.argsort(users, kind="stable")  # rows grouped by user
+    evaluated, first = np.unique(users[order], return_index=True)
+    bounds = np.append(first, len(order))
+    block = max(1, _FULL_BLOCK // split.n_items)  # users scored at a time, and rows ranked
+    items = jnp.arange(split.n_items, dtype=jnp.int32)[None, :]
+    keys = _all_keys(split)
+    prepared = params if spec.prepare is None else _prepare(spec.prepare, params)
+    rank = np.empty(len(users), np.int64)
+    for lo in range(0, len(evaluated), block):
+        mine = evaluated[lo : lo + block]
+        padded = np.zeros(block, np.int32)  # one compiled shape for every block
+        padded[: len(mine)] = mine
+        scores = np.asarray(_score_block(spec.score, prepared, padded, items))
+        their_rows = order[bounds[lo] : bounds[min(lo + block, len(evaluated))]]
+        for start in range(0, len(their_rows), block):
+            rows = their_rows[start : start + block]
+            rank[rows] = full_positive_rank(
+                scores[np.searchsorted(mine, users[rows])],
+                positives[rows],
+                full_exclusions(split, users[rows], keys),
+            )
+    rank = jnp.asarray(rank)
+    return {
+        f"{FULL_PREFIX}{name}@{k}": float(fn(rank, k))
+        for name, fn in (("hit_ratio", hit_ratio), ("mrr", mrr), ("ndcg", ndcg))
+    }
 
 
 def rating_metrics(score_fn, params, users, items, ratings) -> dict[str, jax.Array]:
@@ -106,6 +205,16 @@ def interaction_keys(users: np.ndarray, items: np.ndarray, n_items: int) -> np.n
     return np.unique(users.astype(np.int64) * n_items + items.astype(np.int64))
 
 
+def _all_keys(split: Split) -> np.ndarray:
+    """:func:`interaction_keys` of every subset of ``split``: the pairs no protocol ranks."""
+    every = [split.train, split.validation, split.test]
+    return interaction_keys(
+        np.concatenate([f["user"].to_numpy() for f in every]),
+        np.concatenate([f["item"].to_numpy() for f in every]),
+        split.n_items,
+    )
+
+
 def _contains(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     pos = np.searchsorted(keys, query)
     return keys[np.minimum(pos, len(keys) - 1)] == query
@@ -123,10 +232,7 @@ def sample_candidates(
     frame = split.subset(subset)
     if isinstance(n_negatives, bool) or not isinstance(n_negatives, int) or n_negatives < 1:
         raise UsageError(f"n_negatives must be a positive integer, got {n_negatives!r}")
-    every = [split.train, split.validation, split.test]
-    all_users = np.concatenate([f["user"].to_numpy() for f in every])
-    all_items = np.concatenate([f["item"].to_numpy() for f in every])
-    keys = interaction_keys(all_users, all_items, split.n_items)
+    keys = _all_keys(split)
     users = frame["user"].to_numpy().astype(np.int64)
     seen = np.bincount(keys // split.n_items, minlength=split.n_users)
     short = np.flatnonzero(split.n_items - seen[users] < n_negatives)
@@ -214,3 +320,13 @@ def _ranking_eval(score, prepare, params, users, candidates):
     if prepare is not None:
         params = prepare(params)
     return ranking_metrics(score, params, users, candidates)
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _prepare(prepare, params):
+    return prepare(params)
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _score_block(score, params, users, items):
+    return score(params, users[:, None], items)

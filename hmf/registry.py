@@ -23,8 +23,10 @@ from hmf import checks
 from hmf.errors import UsageError
 from hmf.fitting import FitResult
 from hmf.models import bpr_hmf, bpr_mf, etree, halving_clusters, hmf, ihsr, mf, neumf, protomf
+from hmf.models import ranking_baselines as rb
 from hmf.models import reference as ref
 from hmf.models.spec import ModelSpec, Task
+from hmf.split import with_validation_in_training
 from hmf.train import fit as fit_gradient
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "RATING_METHODS",
     "RANKING_METHODS",
     "REFERENCE_MODELS",
+    "RANKING_BASELINES",
+    "PROTOCOLS",
     "get",
     "label",
     "make_model",
@@ -90,10 +94,32 @@ PARAMETERS = {
         "adamw (the paper's; default) or lazy-adamw (hmf.lazy: the same parameters up to eps, "
         "updating only each batch's rows; MF and HMF models)",
     ),
+    # Beyond the paper (hmf.models.factorization; the book's chapter "What HMF's advantage
+    # depends on").
+    "l2": Parameter(float, "weight lambda of an L2 term lambda*||Theta||^2 in the mean loss (0)"),
+    "biases": Parameter(int, "1: add the training mean and user/item biases to the score (0)"),
+    "temperature": Parameter(float, "softmax temperature T of the connection matrices (1)"),
+    "retrain_epochs": Parameter(
+        int,
+        "the authors' test protocol: train on training + validation for this many epochs, no "
+        "early stopping, and score the last epoch (default: the paper's text, best epoch)",
+    ),
+    # Beyond the paper: ranking evaluated against every item, and the ranking baselines.
+    "protocol": Parameter(
+        str,
+        "ranking test metrics: sampled (the paper's 1 + 99 candidates; default) or full (also "
+        "hmf.metrics.full_ranking_metrics: against every item the user never interacted with)",
+    ),
+    "ease_lambda": Parameter(float, "EASE's L2 weight lambda (ease baseline)"),
 }
 # Keys a configuration may leave out (the paper's setting applies); records keep them only when
 # set, so a run with the default keeps its record's name.
-OPTIONAL_KEYS = {"optimizer": "adamw"}
+OPTIONAL_KEYS = {"optimizer": "adamw", "l2": 0.0, "biases": 0, "temperature": 1.0}
+OPTIONAL_KEYS["protocol"] = "sampled"
+PROTOCOLS = ("sampled", "full")
+# Options under which only the dense optimiser is exact: the L2 term's gradient and the biases
+# touch rows outside a batch, which hmf.lazy does not update.
+_DENSE_ONLY = ("l2", "biases")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,21 +137,37 @@ class ModelEntry:
     in_paper: bool = True  # a row of the paper's tables (else an outside reference)
 
     @property
+    def accepts(self) -> tuple[str, ...]:
+        """The configuration keys (and ``hmf train`` flags) it takes: ``keys``, and for a
+        ranking model the evaluation ``protocol``, which changes no parameter."""
+        return self.keys + (_EVAL if self.task == "ranking" else ())
+
+    @property
     def vectorizes(self) -> bool:
         return self.trainer == "gradient"
 
     def check_config(self, config: dict[str, Any]) -> None:
         """Refuse keys the model does not take and, for AdamW, a missing ``lr`` or decay."""
-        unknown = set(config) - set(self.keys)
+        unknown = set(config) - set(self.accepts)
         if unknown:
             raise UsageError(
                 f"configuration {config} does not fit model {self.name!r}: it takes "
-                f"{', '.join(self.keys)}, not {', '.join(sorted(unknown))}"
+                f"{', '.join(self.accepts)}, not {', '.join(sorted(unknown))}"
             )
         missing = [k for k in OPTIMISER_KEYS if self.trainer == "gradient" and k not in config]
         if missing:
             raise UsageError(
                 f"configuration of {self.name!r} needs {missing[0]!r}, got {sorted(config)}"
+            )
+        if config.get("protocol", "sampled") not in PROTOCOLS:
+            raise UsageError(
+                f"protocol must be one of {', '.join(PROTOCOLS)}, got {config['protocol']!r}"
+            )
+        dense = [k for k in _DENSE_ONLY if config.get(k)]
+        if dense and config.get("optimizer", "adamw") != "adamw":
+            raise UsageError(
+                f"{' and '.join(dense)} need the dense optimizer adamw, not "
+                f"{config['optimizer']!r}: they change rows outside each batch"
             )
 
     def fit(
@@ -133,14 +175,14 @@ class ModelEntry:
     ) -> FitResult:
         """Train one configuration; ``max_epochs`` is capped by ``max_iter`` where it is set."""
         self.check_config(config)
+        max_epochs = min(max_epochs, self.max_iter or max_epochs)
+        settings = dict(patience=patience)
+        if "retrain_epochs" in config:  # the authors' protocol: patience never runs out
+            max_epochs = checks.integer(config["retrain_epochs"], "retrain_epochs", low=1)
+            split = with_validation_in_training(split)
+            settings = dict(patience=max_epochs + 1, restore_best=False)
         if self.trainer != "gradient":
-            return self.fitter(
-                split,
-                config,
-                seed=seed,
-                patience=patience,
-                max_iter=min(max_epochs, self.max_iter or max_epochs),
-            )
+            return self.fitter(split, config, seed=seed, max_iter=max_epochs, **settings)
         return fit_gradient(
             gradient_spec(self.name, config),
             split,
@@ -148,8 +190,8 @@ class ModelEntry:
             weight_decay=float(config["weight_decay"]),
             seed=seed,
             max_epochs=max_epochs,
-            patience=patience,
             optimizer=config.get("optimizer", OPTIONAL_KEYS["optimizer"]),
+            **settings,
         )
 
 
@@ -184,6 +226,14 @@ def _fit_reference(biased: bool, split, config, *, max_iter: int, **settings) ->
     )
 
 
+def _fit_popularity(split, config, **settings) -> FitResult:
+    return rb.fit_popularity(split, seed=settings["seed"])
+
+
+def _fit_ease(split, config, **settings) -> FitResult:
+    return rb.fit_ease(split, lam=float(config["ease_lambda"]), seed=settings["seed"])
+
+
 def _numpy(name: str, label: str, keys, fitter, max_iter: int) -> ModelEntry:
     return ModelEntry(name, label, "rating", "numpy", keys, fitter=fitter, max_iter=max_iter)
 
@@ -198,12 +248,28 @@ def _reference(name: str, label: str, biased: bool) -> ModelEntry:
 _OPT = OPTIMISER_KEYS
 _HIER = ("user_clusters", "item_clusters", "user_depth", "item_depth")
 _LAZY = ("optimizer",)  # models whose parameters hmf.lazy can update row by row
+_RUN = ("retrain_epochs",)  # how a run is trained, not a model setting
+_EVAL = ("protocol",)  # how the test metrics are taken, not a model setting
+_BEYOND = ("l2", "biases", "retrain_epochs")  # rating options beyond the paper
 _ENTRIES = (
-    ModelEntry("mf", "MF", "rating", "gradient", _OPT + _LAZY, factory=mf),
-    _numpy("ihsr", "IHSR", ("lam", "user_clusters", "item_clusters"), _fit_ihsr, ihsr.MAX_ITER),
+    ModelEntry("mf", "MF", "rating", "gradient", _OPT + _LAZY + _BEYOND, factory=mf),
+    _numpy(
+        "ihsr",
+        "IHSR",
+        ("lam", "user_clusters", "item_clusters") + _RUN,
+        _fit_ihsr,
+        ihsr.MAX_ITER,
+    ),
     # eTREE's cap is its authors' code's (Table 2 gives none).
-    _numpy("etree", "eTREE", ("lam", "mu", "item_levels"), _fit_etree, etree.MAX_ITER),
-    ModelEntry("hmf", "HMF", "rating", "gradient", _OPT + _HIER + _LAZY, factory=hmf),
+    _numpy("etree", "eTREE", ("lam", "mu", "item_levels") + _RUN, _fit_etree, etree.MAX_ITER),
+    ModelEntry(
+        "hmf",
+        "HMF",
+        "rating",
+        "gradient",
+        _OPT + _HIER + _LAZY + _BEYOND + ("temperature",),
+        factory=hmf,
+    ),
     ModelEntry("bpr-mf", "BPR-MF", "ranking", "gradient", _OPT + _LAZY, factory=bpr_mf),
     ModelEntry("neumf", "NeuMF", "ranking", "gradient", _OPT, factory=neumf.neumf),
     ModelEntry(
@@ -214,15 +280,43 @@ _ENTRIES = (
         _OPT + ("user_prototypes", "item_prototypes", "proto_lambda"),
         factory=protomf.protomf,
     ),
-    ModelEntry("bpr-hmf", "BPR-HMF", "ranking", "gradient", _OPT + _HIER + _LAZY, factory=bpr_hmf),
+    ModelEntry(
+        "bpr-hmf",
+        "BPR-HMF",
+        "ranking",
+        "gradient",
+        _OPT + _HIER + _LAZY + ("temperature",),
+        factory=bpr_hmf,
+    ),
     _reference("ref-mf-biased", "reference biased MF (outside library)", True),
     _reference("ref-mf", "reference MF (outside library)", False),
+    ModelEntry(
+        "most-popular",
+        "most popular (not in the paper)",
+        "ranking",
+        "numpy",
+        (),
+        fitter=_fit_popularity,
+        max_iter=1,
+        in_paper=False,
+    ),
+    ModelEntry(
+        "ease",
+        "EASE (Cornac; not in the paper)",
+        "ranking",
+        "reference",
+        ("ease_lambda",),
+        fitter=_fit_ease,
+        max_iter=1,
+        in_paper=False,
+    ),
 )
 MODELS: dict[str, ModelEntry] = {e.name: e for e in _ENTRIES}
 # The paper's Table 3 rows, in its order.
 RATING_METHODS = tuple(e.name for e in _ENTRIES if e.in_paper and e.task == "rating")
 RANKING_METHODS = tuple(e.name for e in _ENTRIES if e.in_paper and e.task == "ranking")
-REFERENCE_MODELS = tuple(e.name for e in _ENTRIES if not e.in_paper)
+REFERENCE_MODELS = tuple(e.name for e in _ENTRIES if not e.in_paper and e.task == "rating")
+RANKING_BASELINES = tuple(e.name for e in _ENTRIES if not e.in_paper and e.task == "ranking")
 
 
 def get(name: str) -> ModelEntry:
@@ -246,7 +340,7 @@ def gradient_spec(name: str, config: dict[str, Any]) -> ModelSpec:
     """The spec a configuration describes: ``*_clusters`` are level-1 counts and ``*_depth``
     the number of levels (each half the one below); ``lr`` and ``weight_decay`` are the
     optimiser's, not the model's."""
-    extra = {k: v for k, v in config.items() if k not in OPTIMISER_KEYS + _LAZY}
+    extra = {k: v for k, v in config.items() if k not in OPTIMISER_KEYS + _LAZY + _EVAL + _RUN}
     for side in ("user", "item"):
         depth = int(extra.pop(f"{side}_depth", 1))
         if f"{side}_clusters" in extra:

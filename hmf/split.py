@@ -32,6 +32,7 @@ __all__ = [
     "implicit_split",
     "load_split",
     "split_for",
+    "with_validation_in_training",
     "IMPLICIT_SUFFIX",
 ]
 
@@ -236,3 +237,12 @@ def split_for(name: str, data_dir=None) -> Split:
     if key not in _CACHE:
         _CACHE[key] = load_split(name, data_dir)
     return _CACHE[key]
+
+
+def with_validation_in_training(split: Split) -> Split:
+    """``split`` with its validation ratings added to the training subset (the authors' code
+    retrains the selected configuration this way before scoring the test subset); the validation
+    subset itself is kept, for the per-epoch history only - it no longer measures anything held
+    out."""
+    train = pd.concat([split.train, split.validation], ignore_index=True)
+    return dataclasses.replace(split, train=train)

@@ -49,6 +49,7 @@ __all__ = [
     "FitResult",
     "fit",
     "init_optimizer",
+    "init_params",
     "sample_negatives",
 ]
 
@@ -227,6 +228,15 @@ def device_data(spec: ModelSpec, split: Split, seed: int, candidates):
     return train, val
 
 
+def init_params(spec: ModelSpec, key: jax.Array, split: Split):
+    """``spec.init``'s parameters, with what they take from the training ratings
+    (``spec.data_init``) set."""
+    params = spec.init(key, split.n_users, split.n_items)
+    if spec.data_init is not None:
+        params = spec.data_init(params, split.train["rating"].to_numpy(np.float32))
+    return params
+
+
 def check_run_settings(spec: ModelSpec, split: Split, patience, batch_size, max_epochs) -> int:
     """Validate the settings every training loop shares; returns ``max_epochs`` with the
     task's default filled in."""
@@ -253,6 +263,7 @@ def fit(
     candidates: np.ndarray | None = None,
     callback=None,
     optimizer: str = "adamw",
+    restore_best: bool = True,
 ) -> FitResult:
     """Train ``spec`` on ``split.train`` with early stopping on ``split.validation``.
 
@@ -261,6 +272,7 @@ def fit(
     ``max_epochs`` defaults to the paper's 512 (rating) / 128 (ranking). ``candidates``
     (ranking only) are the validation candidates of :func:`hmf.metrics.sample_candidates`,
     drawn from ``seed`` when not given. ``callback(row)`` is called with each history row.
+    ``restore_best=False`` returns the last epoch's parameters instead of the best one's.
     The same ``seed`` gives the same parameters and history (except ``seconds``).
     """
     checks.number(lr, "lr", low=0.0, strict=True)
@@ -271,12 +283,13 @@ def fit(
     start = time.perf_counter()
     train, val = device_data(spec, split, seed, candidates)
     k_init, k_train = jax.random.split(jax.random.key(seed))
-    params = spec.init(k_init, split.n_users, split.n_items)
+    params = init_params(spec, k_init, split)
     opt_state = init_optimizer(optimizer, params, lr, weight_decay)
     program = epoch_program(spec, batch_size, split.n_items, optimizer)
 
     metric = M.primary_metric(spec.task)
-    stopper, rows = EarlyStopping(patience, lower_is_better=spec.task == "rating"), []
+    lower = spec.task == "rating"
+    stopper, rows = EarlyStopping(patience, lower_is_better=lower, restore_best=restore_best), []
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         params, opt_state, loss, val_metrics = program(

@@ -58,6 +58,7 @@ from hmf.train import (
     device_data,
     epoch_program,
     init_optimizer,
+    init_params,
 )
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ def fit_many(
     inits, states, k_trains = [], [], []
     for m in members:
         k_init, k_train = jax.random.split(jax.random.key(m.seed))
-        params = spec.init(k_init, split.n_users, split.n_items)
+        params = init_params(spec, k_init, split)
         inits.append(params)
         states.append(init_optimizer(optimizer, params, m.lr, m.weight_decay))
         k_trains.append(k_train)

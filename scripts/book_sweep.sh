@@ -28,6 +28,12 @@ rating() {
 ranking() {
   sweep --dataset ml-100k-implicit --model bpr-mf --model bpr-hmf --model neumf --model protomf
   sweep --study depth --dataset ml-100k-implicit --model bpr-hmf
+  # ours: the sparser Ciao substitute, then both substitutes' selections and the baselines under
+  # the sampled and the full ranking protocol (the full-ranking study)
+  sweep --dataset ciao-implicit --model bpr-mf --model neumf --model bpr-hmf --model protomf
+  sweep --study depth --dataset ciao-implicit --model bpr-hmf
+  sweep --study full-ranking --dataset ml-100k-implicit --dataset ciao-implicit \
+    --model most-popular --model ease --model bpr-mf --model neumf --model protomf --model bpr-hmf
 }
 
 case "${1:-all}" in

@@ -154,6 +154,8 @@ def test_the_paper_column_is_the_papers_values_as_the_landing_page_prints_them()
         "ML-100K 1.066 → 1.061-1.070, Ciao 0.939 → 0.927-0.930 (no †); "
         "ML-1M 0.920 → 0.928-0.931 (†)",
         "DIGINETICA: HR 0.323 (best), MRR 0.126 (BPR-MF 0.153 best)",
+        "by example: a few clusters whose nearest titles look alike and whose nearest users are "
+        "mostly men or mostly women (ML-1M)",
     ]
     assert TABLE1.paper["ciao"] is paper.TABLE1["ciao"]  # read from hmf.paper, not copied
     assert RANKING.paper is paper.TABLE3_RANKING

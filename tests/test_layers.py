@@ -4,7 +4,8 @@ Every module of ``hmf`` is read with :mod:`ast`. A module may import (at run tim
 ``if TYPE_CHECKING:`` are for annotations only) modules of its own layer or of layers below it:
 
     base (errors, checks, paper, profiles) < data < split < metrics, fitting < models
-    < train, vectorized, lazy < interpret, casestudy < registry < experiments < report < cli
+    < train, vectorized, lazy < interpret, casestudy, clusters < registry < experiments
+    < report < cli
 
 ``metrics`` sits below ``models`` (the NumPy baselines score their validation RMSE with it;
 it needs no model), and ``fitting`` (the early-stopping rule and ``FitResult``) below the
@@ -28,7 +29,7 @@ LAYERS = [
     ("hmf.metrics", "hmf.fitting"),
     ("hmf.models",),
     ("hmf.train", "hmf.vectorized", "hmf.lazy"),
-    ("hmf.interpret", "hmf.casestudy"),
+    ("hmf.interpret", "hmf.casestudy", "hmf.clusters"),
     ("hmf.registry",),
     ("hmf.experiments",),
     ("hmf.report",),

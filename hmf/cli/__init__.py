@@ -15,7 +15,7 @@ import shlex
 import sys
 import warnings
 
-from hmf.cli import data, records, sweep, train
+from hmf.cli import clusters, data, records, sweep, train
 from hmf.data import DataError
 from hmf.errors import Interrupted, UsageError
 from hmf.experiments.pool import stop_on_signals
@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hmf", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in (data, train, sweep, records):
+    for command in (data, train, sweep, records, clusters):
         command.register(sub)
     return parser
 

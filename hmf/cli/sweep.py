@@ -31,9 +31,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--study",
-        choices=("accuracy", "depth"),
+        choices=("accuracy", "depth", "full-ranking", "beyond", "retrain"),
         default="accuracy",
-        help="accuracy: the Table 3 grid; depth: Table 6 (needs accuracy records)",
+        help="accuracy: the Table 3 grid; depth: Table 6 (needs accuracy records); "
+        "full-ranking: ranking selections and baselines, test metrics of both protocols; "
+        "beyond: L2, biases, strong decay, temperature; retrain: the selection retrained on "
+        "training + validation, scored at its last epoch (both need accuracy records)",
     )
     parser.add_argument("--data-dir", default=None)
     parser.add_argument(

@@ -52,7 +52,7 @@ def register(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace) -> dict:
     """The run configuration from the flags, refusing flags the model does not have."""
-    accepted = registry.get(args.model).keys
+    accepted = registry.get(args.model).accepts
     for key in registry.PARAMETERS:
         if key not in accepted and getattr(args, key) is not None:
             raise UsageError(
@@ -70,9 +70,12 @@ def config_from_args(args: argparse.Namespace) -> dict:
         config[key] = value
     # Training runs in float32: a larger value would overflow to infinity.
     top = dict(high=_FLOAT32_MAX, what="the largest float32")
-    if "lr" in config:
-        checks.number(config["lr"], "--lr", low=0.0, strict=True, **top)
-    for key in ("weight_decay", "lam", "mu"):
+    for key in ("lr", "temperature"):
+        if key in config:
+            checks.number(config[key], _flag(key), low=0.0, strict=True, **top)
+    if "biases" in config:
+        checks.integer(config["biases"], "--biases", low=0, high=1)
+    for key in ("weight_decay", "lam", "mu", "l2"):
         if key in config:
             checks.number(config[key], _flag(key), low=0.0, **top)
     for key in ("user_clusters", "item_clusters", "user_depth", "item_depth"):

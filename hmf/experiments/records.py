@@ -49,6 +49,7 @@ __all__ = [
     "write_record",
     "read_record",
     "load_records",
+    "study_of",
     "records_frame",
     "environment",
     "current_commit",
@@ -62,6 +63,8 @@ __all__ = [
     "release_held",
     "discard_partial",
     "clean_stale",
+    "STUDIES",
+    "BEYOND_KEYS",
 ]
 
 _VERSIONED = ("hmf-companion", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")
@@ -303,6 +306,14 @@ def check_history(record: Record) -> list[str]:
                 f"validation {metric} is {value!r} but the history has "
                 f"{column[record.best_epoch - 1]!r} at best epoch {record.best_epoch}"
             )
+    if "retrain_epochs" in record.config:  # the retrain protocol reports its last epoch
+        # (eTREE may converge, and stop, before the epochs it was given)
+        if not record.best_epoch == record.epochs <= record.config["retrain_epochs"]:
+            out.append(
+                f"a retrain run reports its last epoch: expected best_epoch = epochs <= "
+                f"{record.config['retrain_epochs']}, got {record.best_epoch} and {record.epochs}"
+            )
+        return out
     primary = "rmse" if "rmse" in record.validation else "hit_ratio@10"
     column = h.get(f"validation_{primary}")
     if column is not None and primary in record.validation:
@@ -486,7 +497,23 @@ def clean_stale(folder: Path) -> int:
     return removed
 
 
-STUDIES = ("accuracy", "depth")
+STUDIES = ("accuracy", "depth", "full-ranking", "beyond", "retrain")
+# Keys only the beyond-the-paper study's configurations state (hmf.experiments.grids).
+BEYOND_KEYS = ("l2", "biases", "temperature")
+
+
+def study_of(config: dict[str, Any]) -> str:
+    """The study a configuration belongs to: ``depth`` sets the depths, ``full-ranking`` (ours)
+    takes the test metrics of both ranking protocols, ``retrain`` (ours) retrains on training +
+    validation for a fixed number of epochs, ``beyond`` (ours) states one of
+    :data:`BEYOND_KEYS`, ``accuracy`` none of these."""
+    if "user_depth" in config:
+        return "depth"
+    if config.get("protocol") == "full":
+        return "full-ranking"
+    if "retrain_epochs" in config:
+        return "retrain"
+    return "beyond" if any(k in config for k in BEYOND_KEYS) else "accuracy"
 
 
 def load_records(
@@ -498,15 +525,16 @@ def load_records(
     study: str | None = None,
 ) -> list[Record]:
     """Every record under ``root`` matching the filters (``None`` = any). ``study``:
-    ``"accuracy"`` (Table 3's grids) or ``"depth"`` (Table 6's, whose configurations set the
-    depths) - both studies keep their records side by side under a profile."""
+    ``"accuracy"`` (Table 3's grids), ``"depth"`` (Table 6's, whose configurations set the
+    depths), ``"full-ranking"`` or ``"beyond"`` (:func:`study_of`) - the studies keep their
+    records side by side under a profile."""
     if study is not None and study not in STUDIES:
         raise UsageError(f"unknown study {study!r}: expected one of {', '.join(STUDIES)}")
     pattern = "/".join(x or "*" for x in (profile, dataset, model)) + "/*.json"
     records = [read_record(p) for p in sorted(Path(root).glob(pattern))]
     if study is None:
         return records
-    return [r for r in records if ("user_depth" in r.config) == (study == "depth")]
+    return [r for r in records if study_of(r.config) == study]
 
 
 def records_frame(records: Iterable[Record]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
-"""Studies: which configurations a chapter needs (Table 3's grids, Table 6's depths), sweeping
-them for a command, or collecting their records for a chapter (training what is missing only
-where the profile says so)."""
+"""Studies: which configurations a chapter needs (Table 3's grids, Table 6's depths, and ours:
+the ranking models' selections under both ranking protocols), sweeping them for a command,
+or collecting their records for a chapter (training what is missing only where the profile
+says so)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hmf import registry
 from hmf.data import DataError
 from hmf.errors import RunsFailed, UsageError
 from hmf.experiments.execution import sweep
-from hmf.experiments.grids import depth_grid, grid
+from hmf.experiments.grids import beyond_grid, beyond_questions, depth_grid, grid
 from hmf.experiments.records import STUDIES, config_key, default_results_dir, load_records
 from hmf.experiments.selection import selected_config
 from hmf.profiles import current_profile, get_profile
@@ -24,10 +25,28 @@ _DEPTH_KEYS = ("user_depth", "item_depth")
 
 
 def check_study(study: str, model: str) -> None:
-    """Refuse an unknown study, or the depth study (Table 6) for a model without a hierarchy."""
+    """Refuse an unknown study, the depth study (Table 6) for a model without a hierarchy, or
+    the full-ranking study for a rating model."""
     if study not in STUDIES:
         raise UsageError(f"unknown study {study!r}: expected one of {', '.join(STUDIES)}")
     entry = registry.get(model)
+    if study == "beyond" and not beyond_questions("book", model, {"lr": 0.0}, dataset=""):
+        asked = [m for m in registry.MODELS if beyond_questions("book", m, {"lr": 0.0}, dataset="")]
+        raise UsageError(
+            f"the beyond-the-paper study asks nothing of {model!r}: expected one of "
+            f"{', '.join(asked)}"
+        )
+    if study == "retrain" and "retrain_epochs" not in entry.keys:
+        able = [m for m, e in registry.MODELS.items() if "retrain_epochs" in e.keys]
+        raise UsageError(
+            f"the retrain protocol is run for gradient rating models, not {model!r}: expected "
+            f"one of {', '.join(able)}"
+        )
+    if study == "full-ranking" and entry.task != "ranking":
+        raise UsageError(
+            f"the full-ranking study ranks items, which rating model {model!r} does not: "
+            f"expected one of {', '.join(registry.RANKING_METHODS + registry.RANKING_BASELINES)}"
+        )
     if study == "depth" and not set(_DEPTH_KEYS) <= set(entry.keys):
         deep = [name for name, e in registry.MODELS.items() if set(_DEPTH_KEYS) <= set(e.keys)]
         raise UsageError(
@@ -41,17 +60,33 @@ def study_configs(
 ) -> list[dict] | None:
     """The configurations a study runs: ``accuracy`` = the profile's grid (Table 3); ``depth`` =
     the depth grid of Table 6 built on the accuracy records' depth-one selection (None while
-    those records do not exist)."""
+    those records do not exist); ``full-ranking`` = the accuracy records' selection of a paper
+    model (None while they do not exist), or a ranking baseline's whole grid, each with
+    ``protocol=full`` (test metrics of both protocols); ``beyond`` = the questions beyond the
+    paper around the accuracy selection (:func:`~hmf.experiments.grids.beyond_questions`);
+    ``retrain`` = the accuracy selection retrained on training + validation for its seeds' mean
+    best epoch (the authors' code's test protocol)."""
     check_study(study, model)
     entry = registry.get(model)
     configs = grid(profile, model, split.n_users, split.n_items, dataset=dataset)
     if study == "accuracy":
         return configs
+    if study == "full-ranking" and not entry.in_paper:
+        return [dict(c, protocol="full") for c in configs]
     keys = {config_key(c) for c in configs}
     base_records = [r for r in load_records(root, profile, dataset, model) if r.key in keys]
     metric = "hit_ratio@10" if entry.task == "ranking" else "rmse"
     base = selected_config(base_records, dataset, model, metric)
-    return None if base is None else depth_grid(profile, model, base, dataset=dataset)
+    if base is None:
+        return None
+    if study == "full-ranking":
+        return [dict(base, protocol="full")]
+    if study == "beyond":
+        return beyond_grid(profile, model, base, dataset=dataset)
+    if study == "retrain":  # the selection's mean best epoch over its seeds
+        epochs = [r.best_epoch for r in base_records if r.config == base]
+        return [dict(base, retrain_epochs=max(1, round(sum(epochs) / len(epochs))))]
+    return depth_grid(profile, model, base, dataset=dataset)
 
 
 def run_plan(
@@ -151,7 +186,8 @@ def ensure_records(
             missing[dataset] = " ".join(str(exc).split())
             continue
         for model in models:
-            if study == "depth" and run_missing:  # the depth grid builds on accuracy records
+            # the depth grid and the full-ranking selection build on accuracy records
+            if study != "accuracy" and run_missing and registry.get(model).in_paper:
                 ensure_records(
                     [dataset],
                     [model],

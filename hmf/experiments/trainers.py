@@ -105,13 +105,16 @@ def to_record(
     split, model: str, config: dict, seed: int, profile: str, result: FitResult, env: dict[str, Any]
 ) -> Record:
     """A trained model's record: its test metrics (ranking candidates drawn once from
-    ``seed``), and inference seconds measured on a second, already compiled evaluation."""
+    ``seed``; with ``protocol=full`` also the full-ranking ones), and inference seconds
+    measured on a second, already compiled evaluation of the paper's metrics."""
     spec = result.spec
     candidates = metrics.sample_candidates(split, "test", seed) if spec.task == "ranking" else None
     metrics.evaluate(spec, result.params, split, "test", candidates=candidates)  # compile first
     start = time.perf_counter()
     test = metrics.evaluate(spec, result.params, split, "test", candidates=candidates)
     inference = time.perf_counter() - start
+    if config.get("protocol") == "full":
+        test.update(metrics.full_ranking_metrics(spec, result.params, split, "test"))
     return Record(
         dataset=split.dataset,
         model=model,
@@ -303,13 +306,19 @@ def run_group(
     ]
 
 
+def _vectorizes(model: str, jobs: list[Job]) -> bool:
+    """Whether ``jobs`` can train as vectorised groups: a gradient model, and no retrain run
+    (:func:`hmf.vectorized.fit_many` knows only the early-stopping protocol)."""
+    return registry.get(model).vectorizes and not any("retrain_epochs" in c for c, _ in jobs)
+
+
 def run_chunk(
     split, model: str, chunk: list[Job], profile: str, vectorize: bool
 ) -> tuple[list[Record], list[tuple[dict, int, str]]]:
     """One chunk of :func:`plan_chunks` (one vectorised group, or one run): the records of the
     runs that finished, and ``(config, seed, reason)`` for each run that diverged."""
     records, failures = [], []
-    if vectorize and registry.get(model).vectorizes:
+    if vectorize and _vectorizes(model, chunk):
         for (config, seed), record in zip(chunk, run_group(split, model, chunk, profile=profile)):
             problem = divergence(record)
             if problem:
@@ -337,7 +346,7 @@ def plan_chunks(
     of one model shape, ordered by (lr, decay, seed) so members that stop at similar epochs
     share a batch, split into chunks of at most ``max_members`` and further until there are at
     least ``parts`` chunks (one per worker)."""
-    if not (vectorize and registry.get(model).vectorizes):
+    if not (vectorize and _vectorizes(model, jobs)):
         return [[job] for job in jobs]
     groups: dict[str, list] = {}
     for config, seed in jobs:

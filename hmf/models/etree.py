@@ -368,6 +368,7 @@ def fit_etree(
     init_iter: int = MAX_ITER,
     rating_range: tuple[float, float] = RATING_RANGE,
     callback=None,
+    restore_best: bool = True,
 ) -> FitResult:
     """Train eTREE on ``split.train`` with early stopping on ``split.validation``.
 
@@ -431,7 +432,7 @@ def fit_etree(
     }
 
     vu, vi, vr = val
-    stopper = EarlyStopping(patience)
+    stopper = EarlyStopping(patience, restore_best=restore_best)
     rows, cost_old = [], 0.0
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()

@@ -269,6 +269,7 @@ def fit_ihsr(
     dim: int = DIM,
     pretrain_iter: int | None = None,
     callback=None,
+    restore_best: bool = True,
 ) -> FitResult:
     """Train IHSR on ``split.train`` with early stopping on ``split.validation``.
 
@@ -307,7 +308,7 @@ def fit_ihsr(
     vu, vi, vr = columns(split.validation)
     Us, Vs = _pretrain(obs, dim, m, n, lam, pretrain_iter, rng)
 
-    stopper = EarlyStopping(patience)
+    stopper = EarlyStopping(patience, restore_best=restore_best)
     rows = []
     for it in range(1, max_iter + 1):
         t0 = time.perf_counter()

@@ -16,6 +16,8 @@ Contracts (``P`` = the parameter pytree):
   squared error (Eq. 1/5) for ``"rating"``, BPR (Eq. 2/9) for ``"ranking"``.
 * ``prepare(P) -> P'`` - optional; turns trained parameters into ones that ``score`` evaluates
   faster (e.g. materialised embedding tables). Used for evaluation only.
+* ``data_init(P, ratings) -> P`` - optional; sets what the initial parameters take from the
+  training ratings (e.g. a biased model's global mean), after ``init``.
 
 The functions must be module-level (hashable, equal across calls) so that compiled epochs are
 reused between runs; the model's size and structure live in the parameter pytree, not in them.
@@ -46,6 +48,7 @@ class ModelSpec:
     score: Callable[[Params, jax.Array, jax.Array], jax.Array]
     loss: Callable[[Params, Batch], jax.Array] | None = None
     prepare: Callable[[Params], Params] | None = None
+    data_init: Callable[[Params, Any], Params] | None = None
     config: dict = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):

@@ -1,7 +1,23 @@
 """The book's tables, the checks beside them, the landing page's claims and the figures, each one
 call for a chapter; builders take the profile (a name or a Profile; None: ``$HMF_PROFILE``)."""
 
+from hmf.report.beyond import (
+    beyond_findings,
+    l2_figure,
+    question_finding,
+    question_table,
+    temperature_table,
+)
 from hmf.report.claims import claims_table
+from hmf.report.clusters import (
+    cluster_claim,
+    cluster_closing,
+    cluster_findings,
+    cluster_table,
+    coherence_histogram,
+    coherence_table,
+    stability_figure,
+)
 from hmf.report.diagnostics import (
     cost_table,
     depth_levels,
@@ -16,17 +32,22 @@ from hmf.report.findings import (
     case_study_findings,
     datasets_findings,
     depth_findings,
+    full_ranking_cost,
     grid_exceptions,
     landing,
     loss_curve_findings,
     missing_note,
+    protocol_findings,
     protocol_values,
+    ranking_cluster_choice,
     ranking_scaling,
     verdict_html,
     weight_decay_sentence,
 )
 from hmf.report.tables import (
     not_computed,
+    ranking_flips,
+    ranking_protocols,
     reference_table,
     table1_view,
     table3a,
@@ -36,7 +57,19 @@ from hmf.report.tables import (
 )
 
 __all__ = [
+    "beyond_findings",
+    "l2_figure",
+    "question_finding",
+    "question_table",
+    "temperature_table",
     "claims_table",
+    "cluster_claim",
+    "cluster_closing",
+    "cluster_findings",
+    "cluster_table",
+    "coherence_histogram",
+    "coherence_table",
+    "stability_figure",
     "cost_table",
     "depth_levels",
     "device_agreement",
@@ -48,15 +81,20 @@ __all__ = [
     "case_study_findings",
     "datasets_findings",
     "depth_findings",
+    "full_ranking_cost",
     "grid_exceptions",
     "landing",
     "loss_curve_findings",
     "missing_note",
+    "protocol_findings",
     "protocol_values",
+    "ranking_cluster_choice",
     "ranking_scaling",
     "verdict_html",
     "weight_decay_sentence",
     "not_computed",
+    "ranking_flips",
+    "ranking_protocols",
     "reference_table",
     "table1_view",
     "table3a",

@@ -7,7 +7,10 @@ import pandas as pd
 from hmf import experiments, paper, registry
 from hmf.profiles import current_profile
 
-DATASETS = {"rating": ("ml-100k", "ml-1m", "ciao"), "ranking": ("diginetica", "ml-100k-implicit")}
+DATASETS = {
+    "rating": ("ml-100k", "ml-1m", "ciao"),
+    "ranking": ("diginetica", "ml-100k-implicit", "ciao-implicit"),
+}
 METRICS = {"rating": ("rmse",), "ranking": ("hit_ratio@10", "mrr@10")}  # the first selects
 HMF = {"rating": "hmf", "ranking": "bpr-hmf"}  # Table 3's † reference, Table 6's model
 TABLES = {
@@ -16,7 +19,13 @@ TABLES = {
     "reference": (registry.REFERENCE_MODELS, "accuracy"),
     "table6a": ((HMF["rating"],), "depth"),
     "table6b": ((HMF["ranking"],), "depth"),
+    # ours: the ranking selections and baselines under the sampled and the full protocol
+    "protocols": (registry.RANKING_METHODS + registry.RANKING_BASELINES, "full-ranking"),
+    # ours: Table 3 (a)'s selections under the authors' code's test protocol
+    "retrain": (registry.RATING_METHODS, "retrain"),
 }
+# The protocols table's metrics: the paper's sampled ones, each beside its full-ranking twin.
+PROTOCOL_METRICS = ("hit_ratio@10", "full_hit_ratio@10", "mrr@10", "full_mrr@10", "full_ndcg@10")
 DEPTHS = tuple(paper.TABLE6_RANKING)  # p = q = 1 ... 4, Table 6's rows
 
 

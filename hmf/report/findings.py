@@ -14,7 +14,7 @@ from hmf import data, experiments, metrics, paper, registry, split
 from hmf.experiments import grids
 from hmf.experiments.selection import LOWER_IS_BETTER
 from hmf.profiles import get_profile
-from hmf.report import common
+from hmf.report import common, tables
 from hmf.report.common import DATASETS, DEPTHS, HMF, METRICS, dataset_label, rows_of
 from hmf.report.diagnostics import weight_decay_spread
 from hmf.report.tables import TABLE1_FIELDS, depth_summary, table1
@@ -362,6 +362,45 @@ def ranking_sentence(frame: pd.DataFrame) -> str:
     return "No ranking records under this profile yet."
 
 
+def protocol_findings(profile=None) -> str:
+    """Ours: sampled against full ranking, per ranking data set with full-ranking records -
+    BPR-HMF's and most-popular's HR@10 under both protocols, the best model under full ranking,
+    and how many model pairs reverse their order from one protocol to the other."""
+    name = common.profile_name(profile)
+    frame, flips = _frame("protocols", name), tables.ranking_flips(name)
+    model, popular, sentences = HMF["ranking"], "most-popular", []
+    for dataset in DATASETS["ranking"]:
+        chosen = tables.protocol_summary(frame, dataset)
+        if model not in chosen or popular not in chosen:
+            continue
+        label = _ranking_label(dataset)
+        full = {m: s["full_hit_ratio@10"] for m, s in chosen.items()}
+        best = max(full, key=full.get)
+        ours, pop = chosen[model], chosen[popular]
+        reversed_ = [
+            f"{row['pairs reversed']} model pairs in {metric}"
+            for (d, metric), row in flips.iterrows()
+            if d == dataset_label(dataset)
+        ]
+        try:
+            size = f" ({_count(len(split.split_for(dataset).test), 'test interactions')})"
+        except data.DataError:  # records without the data: the sentence stands without it
+            size = ""
+        sentences.append(
+            f"On the {label}{size}, "
+            f"{registry.label(model)}'s HR@10 is {ours['hit_ratio@10']:.3f} "
+            f"sampled and {ours['full_hit_ratio@10']:.3f} against every unseen item, most "
+            f"popular's {pop['hit_ratio@10']:.3f} and {pop['full_hit_ratio@10']:.3f}; the best "
+            f"under full ranking is {registry.label(best)}, {full[best]:.3f}"
+            + (
+                f", and {_join(reversed_)} reverse their order between the two protocols."
+                if reversed_
+                else "."
+            )
+        )
+    return box(sentences) or "No full-ranking records under this profile yet."
+
+
 def loss_curve_findings(profile=None) -> str:
     """Fig. 2: epochs to early stopping, MF on Ciao, and how little weight decay moves HMF."""
     name = common.profile_name(profile)
@@ -413,8 +452,64 @@ def ranking_scaling() -> str:
     return (
         f"Table 2's cluster and prototype counts for ranking are ⌈{users:,}/k⌉ users and "
         f"⌈{items:,}/k⌉ items, k ∈ {{{ks}}} (DIGINETICA's numbers of users and items); on the "
-        "substitute they are the same fractions of its own numbers."
+        "substitutes they are the same fractions of their own numbers. On the "
+        f"{_join([_ranking_label(d) for d in grids.UNSCALED_BOOK])}, where a scaled pair has "
+        f"fewer than {grids.HANDFUL} user clusters, DIGINETICA's own pair at the same k is run "
+        "beside it (for BPR-HMF and ProtoMF alike)."
     )
+
+
+def _ranking_label(dataset: str) -> str:
+    label = dataset_label(dataset.removesuffix("-implicit"))
+    return label + (" implicit substitute" if dataset.endswith("-implicit") else "")
+
+
+def full_ranking_cost() -> str:
+    """What full ranking scores on each ranking data set available here: its test users times
+    its items (every candidate of every test user), against the sampled protocol's 100 per
+    test interaction."""
+    parts = []
+    for dataset in DATASETS["ranking"]:
+        try:
+            s = split.split_for(dataset)
+        except data.DataError:
+            continue
+        users = s.test["user"].nunique()
+        parts.append(
+            f"{users:,} test users × {s.n_items:,} items = {users * s.n_items:,} scores on the "
+            f"{_ranking_label(dataset)}, against {len(s.test) * (1 + metrics.N_NEGATIVES):,} "
+            "for the sampled protocol"
+        )
+    return _join(parts) if parts else "no ranking data set is available here"
+
+
+def ranking_cluster_choice(profile=None) -> str:
+    """Which cluster (prototype) counts the selection picked on each ranking data set with
+    records, and whether they are scaled (Table 2's rule) or DIGINETICA's own."""
+    name, parts = common.profile_name(profile), []
+    frame = _frame("table3b", name)
+    for dataset in DATASETS["ranking"]:
+        try:
+            sizes = split.split_for(dataset)
+        except data.DataError:
+            continue
+        scaled = grids.ranking_clusters(sizes.n_users, sizes.n_items)
+        for model, keys in (
+            ("bpr-hmf", ("user_clusters", "item_clusters")),
+            ("protomf", ("user_prototypes", "item_prototypes")),
+        ):
+            part = rows_of(frame, dataset, model)
+            if not len(part):
+                continue
+            chosen = experiments.select(part, METRICS["ranking"][0]).iloc[0]
+            pair = tuple(int(chosen[f"config.{k}"]) for k in keys)
+            kind = "scaled" if pair in scaled else "DIGINETICA's own"
+            noun = "clusters" if model == "bpr-hmf" else "prototypes"
+            parts.append(
+                f"{registry.label(model)} {pair[0]} user and {pair[1]} item {noun} on the "
+                f"{_ranking_label(dataset)} ({kind})"
+            )
+    return f"The selection picked {_join(parts)}." if parts else "No ranking selection yet."
 
 
 def case_study_findings(config: dict, dataset: str, result, affinity, parts, prediction) -> str:
@@ -540,6 +635,8 @@ def missing_note(table: str, profile=None):
     name = common.profile_name(profile)
     found, missing = common.records(table, name)
     frame, lines = experiments.records_frame(found), []
+    study = common.TABLES[table][1]
+    flag = "" if study == "accuracy" else f" --study {study}"
     for dataset in DATASETS[common.task_of(common.TABLES[table][0])]:
         base = dataset.removesuffix("-implicit")
         if dataset in missing:
@@ -553,7 +650,7 @@ def missing_note(table: str, profile=None):
         elif not len(rows_of(frame, dataset)):
             lines.append(
                 f"- **{dataset}**: no {name!r} records yet "
-                f"(`hmf sweep --profile {name} --dataset {dataset} --model …`)."
+                f"(`hmf sweep --profile {name}{flag} --dataset {dataset} --model …`)."
             )
     if not lines:
         return None

@@ -3,6 +3,7 @@ only) beside them in columns prefixed ``paper``; each table a chapter shows is o
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterable
 
@@ -211,6 +212,109 @@ table3b = _view("table3b", "Paper Table 3 (b): the ranking models on DIGINETICA 
 reference_table = _view("reference", "Not in the paper: the outside library's reference MF rows.")
 table6a = _view("table6a", "Paper Table 6 (a): HMF's test RMSE by depth p = q.")
 table6b = _view("table6b", "Paper Table 6 (b): BPR-HMF's HR@10 and MRR@10 by depth p = q.")
+
+
+PROTOCOL_LABELS = {
+    "hit_ratio@10": "sampled HR@10",
+    "full_hit_ratio@10": "full HR@10",
+    "mrr@10": "sampled MRR@10",
+    "full_mrr@10": "full MRR@10",
+    "full_ndcg@10": "full NDCG@10",
+}
+
+
+def protocol_summary(frame: pd.DataFrame, dataset: str) -> dict[str, dict]:
+    """Per model of ``dataset``'s full-ranking records: its selection's test summary of
+    :data:`~hmf.report.common.PROTOCOL_METRICS` (mean, std, † against BPR-HMF)."""
+    part = rows_of(frame, dataset)
+    return _selections(part, common.PROTOCOL_METRICS, "model", common.HMF["ranking"])
+
+
+def protocol_table(frame: pd.DataFrame, datasets, models) -> pd.DataFrame:
+    """Ours, not the paper's: per ranking data set and model, the selection's sampled and full
+    test metrics side by side (mean ± std over seeds; † where Tukey's HSD over all the models
+    finds one different from BPR-HMF under that metric)."""
+    rows = []
+    for dataset in datasets:
+        chosen = protocol_summary(frame, dataset)
+        if not chosen:
+            continue
+        for model in models:
+            s = chosen.get(model)
+            row = {"dataset": dataset_label(dataset), "method": registry.label(model)}
+            for m, label in PROTOCOL_LABELS.items():
+                row[label] = fmt(s[m], s[f"{m} std"], s[f"{m} dagger"]) if s else "not run"
+            row["seeds"] = int(s["seeds"]) if s else 0
+            row["selected configuration"] = s["config"] if s else ""
+            rows.append(row)
+    columns = [*PROTOCOL_LABELS.values(), "seeds", "selected configuration"]
+    if not rows:
+        return pd.DataFrame(columns=["dataset", "method", *columns]).set_index(
+            ["dataset", "method"]
+        )
+    return pd.DataFrame(rows).set_index(["dataset", "method"])[columns]
+
+
+def _short(model: str) -> str:
+    """A model's label without its parenthesis (``most popular``, ``EASE``)."""
+    return registry.label(model).split(" (")[0]
+
+
+def _order(means: dict[str, float]) -> str:
+    """Models from best to worst, ``=`` between equal means."""
+    ranked = sorted(means, key=lambda m: -means[m])
+    text = _short(ranked[0])
+    for before, model in zip(ranked, ranked[1:]):
+        text += (" = " if means[model] == means[before] else " > ") + _short(model)
+    return text
+
+
+def protocol_flips(frame: pd.DataFrame, datasets, models) -> pd.DataFrame:
+    """Ours: per ranking data set and metric, the order of the models' mean test values under
+    the sampled and the full protocol, and the pairs whose order reverses between them (a pair
+    tied under one protocol is not a reversal; it is counted apart)."""
+    rows = []
+    for dataset in datasets:
+        chosen = protocol_summary(frame, dataset)
+        present = [m for m in models if m in chosen]
+        for metric in ("hit_ratio@10", "mrr@10"):
+            sampled = {m: float(chosen[m][metric]) for m in present}
+            full = {m: float(chosen[m][f"full_{metric}"]) for m in present}
+            pairs = list(itertools.combinations(present, 2))
+            flipped = [
+                (a, b) for a, b in pairs if (sampled[a] - sampled[b]) * (full[a] - full[b]) < 0
+            ]
+            tied = [(a, b) for a, b in pairs if full[a] == full[b] or sampled[a] == sampled[b]]
+            if not present:
+                continue
+            rows.append(
+                {
+                    "dataset": dataset_label(dataset),
+                    "metric": metric.replace("hit_ratio", "HR").replace("mrr", "MRR"),
+                    "sampled order": _order(sampled),
+                    "full order": _order(full),
+                    "pairs reversed": f"{len(flipped)} of {len(pairs)}",
+                    "reversed": "; ".join(f"{_short(a)} / {_short(b)}" for a, b in flipped),
+                    "pairs tied under one protocol": len(tied),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["dataset", "metric"]) if rows else pd.DataFrame()
+
+
+def _protocol_frame(profile=None) -> pd.DataFrame:
+    return experiments.records_frame(common.records("protocols", profile)[0])
+
+
+def ranking_protocols(profile=None) -> pd.DataFrame:
+    """Ours: the ranking models and baselines, sampled and full test metrics side by side."""
+    models = common.TABLES["protocols"][0]
+    return protocol_table(_protocol_frame(profile), common.DATASETS["ranking"], models)
+
+
+def ranking_flips(profile=None) -> pd.DataFrame:
+    """Ours: which orderings of the ranking models change from sampled to full ranking."""
+    models = common.TABLES["protocols"][0]
+    return protocol_flips(_protocol_frame(profile), common.DATASETS["ranking"], models)
 
 
 def not_computed(table: str, profile=None) -> pd.DataFrame:
