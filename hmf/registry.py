@@ -99,6 +99,9 @@ PARAMETERS = {
     "l2": Parameter(float, "weight lambda of an L2 term lambda*||Theta||^2 in the mean loss (0)"),
     "biases": Parameter(int, "1: add the training mean and user/item biases to the score (0)"),
     "temperature": Parameter(float, "softmax temperature T of the connection matrices (1)"),
+    "patience": Parameter(
+        int, "epochs without improvement before early stopping (default: the profile's, 5)"
+    ),
     "retrain_epochs": Parameter(
         int,
         "the authors' test protocol: train on training + validation for this many epochs, no "
@@ -115,6 +118,8 @@ PARAMETERS = {
 # Keys a configuration may leave out (the paper's setting applies); records keep them only when
 # set, so a run with the default keeps its record's name.
 OPTIONAL_KEYS = {"optimizer": "adamw", "l2": 0.0, "biases": 0, "temperature": 1.0}
+# None: the paper's protocol (best validation epoch; the profile's patience)
+OPTIONAL_KEYS.update(retrain_epochs=None, patience=None)
 OPTIONAL_KEYS["protocol"] = "sampled"
 PROTOCOLS = ("sampled", "full")
 # Options under which only the dense optimiser is exact: the L2 term's gradient and the biases
@@ -176,7 +181,7 @@ class ModelEntry:
         """Train one configuration; ``max_epochs`` is capped by ``max_iter`` where it is set."""
         self.check_config(config)
         max_epochs = min(max_epochs, self.max_iter or max_epochs)
-        settings = dict(patience=patience)
+        settings = dict(patience=int(config.get("patience", patience)))
         if "retrain_epochs" in config:  # the authors' protocol: patience never runs out
             max_epochs = checks.integer(config["retrain_epochs"], "retrain_epochs", low=1)
             split = with_validation_in_training(split)
@@ -248,9 +253,9 @@ def _reference(name: str, label: str, biased: bool) -> ModelEntry:
 _OPT = OPTIMISER_KEYS
 _HIER = ("user_clusters", "item_clusters", "user_depth", "item_depth")
 _LAZY = ("optimizer",)  # models whose parameters hmf.lazy can update row by row
-_RUN = ("retrain_epochs",)  # how a run is trained, not a model setting
+_RUN = ("retrain_epochs", "patience")  # how a run is trained, not a model setting
 _EVAL = ("protocol",)  # how the test metrics are taken, not a model setting
-_BEYOND = ("l2", "biases", "retrain_epochs")  # rating options beyond the paper
+_BEYOND = ("l2", "biases") + _RUN  # rating options beyond the paper
 _ENTRIES = (
     ModelEntry("mf", "MF", "rating", "gradient", _OPT + _LAZY + _BEYOND, factory=mf),
     _numpy(

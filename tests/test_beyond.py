@@ -122,12 +122,13 @@ def test_study_of_tells_the_studies_apart():
     assert study_of(dict(lr=1e-3, weight_decay=0.0, user_depth=2)) == "depth"
     assert study_of(dict(lr=1e-3, weight_decay=10.0, l2=0.0)) == "beyond"
     assert study_of(dict(lr=1e-3, weight_decay=0.0, temperature=2.0)) == "beyond"
+    assert study_of(dict(lr=1e-3, weight_decay=0.0, patience=20)) == "beyond"
 
 
 def test_beyond_questions_keep_the_selection_and_state_their_options():
     base = dict(lr=1e-2, weight_decay=1e-4, user_clusters=1000, item_clusters=500)
     questions = grids.beyond_questions("book", "hmf", base, dataset="ml-100k")
-    assert set(questions) == {"l2", "decay", "biases", "temperature"}
+    assert set(questions) == {"l2", "decay", "biases", "patience", "temperature"}
     for configs in questions.values():
         assert configs and all(study_of(c) == "beyond" for c in configs)
         assert all(c["user_clusters"] == 1000 and c["item_clusters"] == 500 for c in configs)
@@ -139,7 +140,9 @@ def test_beyond_questions_keep_the_selection_and_state_their_options():
         "l2",
         "decay",
         "biases",
+        "patience",
     }
+    assert {c["patience"] for c in questions["patience"]} == set(grids.PATIENCES)
     assert set(grids.beyond_questions("book", "bpr-hmf", base, dataset="x")) == {"temperature"}
     assert grids.beyond_questions("book", "ihsr", base, dataset="x") == {}
 
@@ -189,4 +192,14 @@ def test_ml1m_asks_the_declared_reduced_grid():
     reduced = grids.beyond_grid("book", "hmf", base, dataset="ml-1m")
     assert len(reduced) < len(full) and {c["lr"] for c in reduced} == {1e-2}
     mf = grids.beyond_grid("book", "mf", dict(lr=1e-4, weight_decay=1e-2), dataset="ml-1m")
-    assert {c["lr"] for c in mf} == {1e-3}
+    assert {c["lr"] for c in mf if "patience" not in c} == {1e-3}
+    assert {(c["lr"], c["patience"]) for c in mf if "patience" in c} == {(1e-4, 20)}
+
+
+def test_a_configuration_sets_its_patience():
+    split, _, _ = planted_split(n_users=60, n_items=50)
+    entry = registry.get("mf")
+    short = entry.fit(split, dict(lr=1e-2, weight_decay=0.0, patience=1), 0, 512, 50)
+    long = entry.fit(split, dict(lr=1e-2, weight_decay=0.0), 0, 512, 3)
+    assert short.epochs == short.best_epoch + 1  # stopped one epoch after its best
+    assert long.epochs == long.best_epoch + 3

@@ -55,6 +55,6 @@ def test_gradient_spec_halves_clusters_per_level():
 def test_cli_flags_come_from_the_entry(capsys):
     assert main(["train", "--dataset", "ml-100k", "--model", "mf", "--mu", "1"]) == 2
     assert (
-        "--mu does not apply to 'mf' (it takes --lr, --weight-decay, --optimizer, --l2, --biases, --retrain-epochs)"
-        in (capsys.readouterr().err)
+        "--mu does not apply to 'mf' (it takes --lr, --weight-decay, --optimizer, --l2, "
+        "--biases, --retrain-epochs, --patience)" in (capsys.readouterr().err)
     )

@@ -73,12 +73,14 @@ def config_from_args(args: argparse.Namespace) -> dict:
     for key in ("lr", "temperature"):
         if key in config:
             checks.number(config[key], _flag(key), low=0.0, strict=True, **top)
+    if "retrain_epochs" in config:
+        checks.integer(config["retrain_epochs"], "--retrain-epochs", low=1)
     if "biases" in config:
         checks.integer(config["biases"], "--biases", low=0, high=1)
     for key in ("weight_decay", "lam", "mu", "l2"):
         if key in config:
             checks.number(config[key], _flag(key), low=0.0, **top)
-    for key in ("user_clusters", "item_clusters", "user_depth", "item_depth"):
+    for key in ("user_clusters", "item_clusters", "user_depth", "item_depth", "patience"):
         if key in config:
             checks.integer(config[key], _flag(key), low=1)
     if "item_levels" in config:

@@ -201,13 +201,20 @@ def _reference(profile: str) -> list[dict[str, Any]]:
     return [dict(sgd_lr=lr, sgd_reg=reg) for lr in (0.01, 0.005) for reg in (0.02, 0.05, 0.1)]
 
 
-def _ranking_baseline(profile: str, model: str) -> list[dict[str, Any]]:
+# Under smoke, EASE only where its dense n_items x n_items inverse takes seconds (ML-100K's
+# 1,561 items; Ciao implicit's 8,592 take a minute on two cores).
+SMOKE_EASE_ITEMS = 2000
+
+
+def _ranking_baseline(profile: str, model: str, n_items: int) -> list[dict[str, Any]]:
     """The ranking baselines (ours): most-popular has no setting; EASE's lambda grid
-    (:data:`~hmf.models.ranking_baselines.EASE_LAMBDAS`; one value under ``smoke``)."""
+    (:data:`~hmf.models.ranking_baselines.EASE_LAMBDAS`; under ``smoke`` one value, and none
+    above :data:`SMOKE_EASE_ITEMS` items)."""
     if model == "most-popular":
         return [{}]
-    lambdas = EASE_LAMBDAS[2:3] if profile == "smoke" else EASE_LAMBDAS
-    return [dict(ease_lambda=lam) for lam in lambdas]
+    if profile == "smoke":
+        return [dict(ease_lambda=EASE_LAMBDAS[2])] if n_items <= SMOKE_EASE_ITEMS else []
+    return [dict(ease_lambda=lam) for lam in EASE_LAMBDAS]
 
 
 _PROFILES = {"paper": _paper, "book": _book, "smoke": _smoke}
@@ -229,7 +236,7 @@ def grid(
     if model in registry.REFERENCE_MODELS:
         return _reference(profile)
     if model in registry.RANKING_BASELINES:
-        return _ranking_baseline(profile, model)
+        return _ranking_baseline(profile, model, n_items)
     configs = _PROFILES[profile](model, n_users, n_items, dataset)
     if configs is None:
         raise UsageError(f"no grid for model {model!r} under profile {profile!r}")
@@ -281,6 +288,9 @@ L2_WEIGHTS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 STRONG_DECAYS = (0.1, 1.0, 10.0, 100.0)  # AdamW shrinks by lr x decay a step: up to 0.1 here
 BIAS_L2_WEIGHTS = (0.0, 1e-5, 1e-4, 1e-3)
 TEMPERATURES = (0.25, 0.5, 2.0, 4.0)  # 1 is the accuracy study's
+# Patience 20, and 512 - no early stop within the epoch cap, the best epoch still kept - against
+# the paper's 5, over the Table 3 grid's learning rates at the selection's weight decay.
+PATIENCES = (20, 512)
 # ML-1M's runs cost ten times ML-100K's (HMF 1000/500: minutes a run on two cores), so its
 # questions use one learning rate per model - MF 1e-3 (its Table 3 selection's 1e-4 needs
 # hundreds of epochs), HMF its Table 3 selection's 1e-2 - and three of the five λ, around the
@@ -292,6 +302,7 @@ BEYOND_REDUCED = {
         decays=(1.0, 10.0),
         bias_l2s=(0.0, 1e-4),
         temps=(0.5, 2.0),
+        patiences=(20,),
     )
 }
 
@@ -305,6 +316,8 @@ def beyond_questions(
     * ``l2`` - the L2 term of Eq. 1/5 in the loss, trained by Adam (weight decay 0);
     * ``decay`` - AdamW's decoupled decay where it acts (:data:`STRONG_DECAYS`);
     * ``biases`` - the training mean and user/item biases, with and without the L2 term;
+    * ``patience`` - early stopping's patience (:data:`PATIENCES`) over the Table 3 grid's
+      learning rates at ``base``'s weight decay;
     * ``temperature`` - the connection softmax's temperature (HMF, BPR-HMF), at ``base``'s
       learning rate and decay.
 
@@ -321,10 +334,14 @@ def beyond_questions(
         if smoke
         else (L2_WEIGHTS, STRONG_DECAYS, BIAS_L2_WEIGHTS, TEMPERATURES)
     )
+    patiences = (20,) if smoke else PATIENCES
+    # the Table 3 grid's learning rates (HMF's book grid has no 1e-4)
+    patience_lrs = (base["lr"],) if smoke else LEARNING_RATES if model == "mf" else (1e-2, 1e-3)
     if reduced and not smoke:
         lrs = reduced["lrs"].get(model, lrs)
         l2s, decays = reduced["l2s"], reduced["decays"]
         bias_l2s, temps = reduced["bias_l2s"], reduced["temps"]
+        patiences, patience_lrs = reduced["patiences"], (base["lr"],)
     keep = {k: base[k] for k in ("user_clusters", "item_clusters") if k in base}
     out: dict[str, list[dict[str, Any]]] = {}
     if model in ("mf", "hmf"):
@@ -332,6 +349,12 @@ def beyond_questions(
         out["decay"] = [dict(lr=lr, weight_decay=d, l2=0.0, **keep) for lr in lrs for d in decays]
         out["biases"] = [
             dict(lr=lr, weight_decay=0.0, l2=w, biases=1, **keep) for lr in lrs for w in bias_l2s
+        ]
+        wd = base.get("weight_decay", 0.0)
+        out["patience"] = [
+            dict(lr=lr, weight_decay=wd, patience=n, **keep)
+            for lr in patience_lrs
+            for n in patiences
         ]
     if model in ("hmf", "bpr-hmf"):
         out["temperature"] = [dict(base, temperature=t) for t in temps]

@@ -499,7 +499,7 @@ def clean_stale(folder: Path) -> int:
 
 STUDIES = ("accuracy", "depth", "full-ranking", "beyond", "retrain")
 # Keys only the beyond-the-paper study's configurations state (hmf.experiments.grids).
-BEYOND_KEYS = ("l2", "biases", "temperature")
+BEYOND_KEYS = ("l2", "biases", "temperature", "patience")
 
 
 def study_of(config: dict[str, Any]) -> str:

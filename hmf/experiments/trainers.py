@@ -296,7 +296,7 @@ def run_group(
         split,
         members,
         max_epochs=int(max_epochs or _max_epochs(entry, prof)),
-        patience=int(patience or prof.patience),
+        patience=int(patience or jobs[0][0].get("patience", prof.patience)),
         optimizer=jobs[0][0].get("optimizer", registry.OPTIONAL_KEYS["optimizer"]),
     )
     env = environment()

@@ -30,6 +30,7 @@ QUESTIONS = {
     "l2": ("an L2 term λ‖Θ‖² in the loss, trained by Adam", ("mf", "hmf")),
     "decay": ("AdamW's decoupled weight decay where it acts (0.1 to 100)", ("mf", "hmf")),
     "biases": ("the training mean and user and item biases (with or without L2)", ("mf", "hmf")),
+    "patience": ("a patience of 20, or none within 512 epochs, instead of 5", ("mf", "hmf")),
     "temperature": ("the softmax temperature T of the connection matrices", ("hmf", "bpr-hmf")),
 }
 RATING = common.DATASETS["rating"]
@@ -306,7 +307,12 @@ def _variant_text(variant: str) -> str:
     model, _, question = variant.partition(", ")
     if not question:
         return f"{registry.label(model.split(' (')[0])} as in Table 3"
-    names = {"l2": "+ L2", "decay": "+ strong decay", "biases": "+ biases"}
+    names = {
+        "l2": "+ L2",
+        "decay": "+ strong decay",
+        "biases": "+ biases",
+        "patience": "+ patience",
+    }
     return f"{registry.label(model)} {names[question]}"
 
 

@@ -464,6 +464,25 @@ def _ranking_label(dataset: str) -> str:
     return label + (" implicit substitute" if dataset.endswith("-implicit") else "")
 
 
+def ease_choice(profile=None) -> str:
+    """EASE's selected λ on each ranking data set with records, and whether it is an end of
+    its grid (:data:`~hmf.models.ranking_baselines.EASE_LAMBDAS`)."""
+    name = common.profile_name(profile)
+    frame, parts = _frame("protocols", name), []
+    lambdas = sorted(float(c["ease_lambda"]) for c in grids.grid(name, "ease", 1, 1, dataset=""))
+    for dataset in DATASETS["ranking"]:
+        part = rows_of(frame, dataset, "ease")
+        if not len(part):
+            continue
+        lam = float(experiments.select(part, METRICS["ranking"][0])["config.ease_lambda"].iloc[0])
+        end = " (the grid's largest)" if lam == lambdas[-1] else ""
+        end = " (the grid's smallest)" if lam == lambdas[0] else end
+        parts.append(f"λ = {lam:g} on the {_ranking_label(dataset)}{end}")
+    grid_text = ", ".join(f"{lam:g}" for lam in lambdas)
+    chosen = f"; the selection picked {_join(parts)}" if parts else ""
+    return f"EASE's λ grid is {{{grid_text}}}{chosen}."
+
+
 def full_ranking_cost() -> str:
     """What full ranking scores on each ranking data set available here: its test users times
     its items (every candidate of every test user), against the sampled protocol's 100 per
