@@ -220,16 +220,23 @@ def _measures(users, items, affinity, labels, seed: int) -> dict:
         out["preference"] = C.preference_test(
             affinity, users, labels["male"], items=items, seed=seed
         )
+    for found in out["coherence"].values():  # the files keep what the chapter reads, per cluster
+        for key in PER_CLUSTER_DROPPED:
+            found.pop(key)
     return out
 
 
-def _rounded(value):
+PER_CLUSTER_DROPPED = ("null_mean", "null95")  # summarised by null and share_beyond_null95
+
+
+def _rounded(value, digits: int = 6):
+    """Floats to ``digits`` decimals; per-cluster lists to four, which keeps the files small."""
     if isinstance(value, float):
-        return round(value, 6)
+        return round(value, digits)
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        return {k: _rounded(v, digits) for k, v in value.items()}
     if isinstance(value, list):
-        return [_rounded(v) for v in value]
+        return [_rounded(v, 4) for v in value]
     return value
 
 

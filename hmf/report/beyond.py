@@ -23,7 +23,7 @@ from hmf.experiments.records import config_key
 from hmf.experiments.selection import selected_config
 from hmf.report import common
 from hmf.report.common import dataset_label, fmt, profile_name, rows_of
-from hmf.report.figures import FIGURES, missing_dataset, opaque, save, stamp
+from hmf.report.figures import FIGURES, opaque, save, stamp
 
 # name -> (what the question varies, the models it asks)
 QUESTIONS = {
@@ -142,6 +142,8 @@ def question_table(question: str, profile=None) -> pd.DataFrame:
     rows = []
     for dataset in RATING:
         results = compare(frame, dataset, reference)
+        if not any(f"{m}, {question}" in results for m in QUESTIONS[question][1]):
+            continue  # the question has not run here
         for model in QUESTIONS[question][1]:
             for variant in (f"{model} ({BASELINE})", f"{model}, {question}"):
                 label = _variant_text(variant)
@@ -156,7 +158,7 @@ def question_table(question: str, profile=None) -> pd.DataFrame:
                         "selected": _setting(s["config"]) if s else "",
                     }
                 )
-    return pd.DataFrame(rows).set_index(["data set", "model"])
+    return _or_empty(rows, ["data set", "model"])
 
 
 def temperature_table(profile=None) -> pd.DataFrame:
@@ -185,11 +187,7 @@ def temperature_table(profile=None) -> pd.DataFrame:
                         m.replace("hit_ratio", "HR").replace("mrr", "MRR").replace("rmse", "RMSE")
                     ] = fmt(s["mean"], s["std"], s["dagger"]) if s else ""
                 rows.append(row)
-    if not rows:
-        return pd.DataFrame(columns=["model", "data set", "T"]).set_index(
-            ["model", "data set", "T"]
-        )
-    return pd.DataFrame(rows).set_index(["model", "data set", "T"]).fillna("")
+    return _or_empty(rows, ["model", "data set", "T"])
 
 
 def best_mf(profile=None) -> dict[str, dict]:
@@ -222,8 +220,6 @@ def l2_figure(dataset: str, profile=None, save_to=FIGURES):
     selection as a dotted line. Stamped and saved as ``save_to/beyond-l2-<dataset>.*``."""
     accuracy, frames = question_frames(profile)
     part = rows_of(pd.concat([frames["l2"], frames["biases"]]), dataset)
-    if not len(part):
-        return missing_dataset(dataset, f"no beyond-the-paper records for {dataset} yet")
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     styles = {  # colour tells the model, marker and line whether biases are in
         "mf, l2": ("MF + L2", "tab:blue", "o", "-"),
@@ -231,6 +227,7 @@ def l2_figure(dataset: str, profile=None, save_to=FIGURES):
         "hmf, l2": ("HMF + L2", "tab:orange", "o", "-"),
         "hmf, biases": ("HMF + biases + L2", "tab:orange", "s", "--"),
     }
+    series = {}
     for variant, (label, colour, marker, line) in styles.items():
         rows = part[part["variant"] == variant] if len(part) else part
         if not len(rows):
@@ -242,12 +239,39 @@ def l2_figure(dataset: str, profile=None, save_to=FIGURES):
             best = experiments.select(at, "rmse")["test rmse"]
             points.append((value, best.mean(), best.std(ddof=1) if len(best) > 1 else 0.0))
         if points:
-            x, y, e = map(np.array, zip(*sorted(points)))
-            ax.errorbar(x, y, yerr=e, label=label, color=colour, marker=marker, linestyle=line)
+            series[label] = (colour, marker, line, *map(np.array, zip(*sorted(points))))
+    if not series:
+        plt.close(fig)
+        return _no_runs(
+            f"No L2 runs on {dataset_label(dataset)} under this profile yet: "
+            f"`hmf sweep --study beyond --dataset {dataset} --model mf --model hmf` trains them."
+        )
     hmf = rows_of(accuracy, dataset, "hmf")
-    if len(hmf):
-        value = experiments.select(hmf, "rmse")["test rmse"].mean()
-        ax.axhline(value, color="black", linestyle=":", label=f"HMF ({BASELINE})")
+    reference = experiments.select(hmf, "rmse")["test rmse"].mean() if len(hmf) else np.nan
+    # The axis spans the interesting range: from the lowest mean to 0.5 above it (or above
+    # HMF's line); means beyond it are drawn as triangles on the top edge.
+    lowest = np.nanmin([np.nanmin(s[4]) for s in series.values()] + [reference])
+    top = max(lowest + 0.5, reference + 0.1 if np.isfinite(reference) else lowest + 0.5)
+    clipped = False
+    for label, (colour, marker, line, x, y, e) in series.items():
+        inside = y <= top
+        ax.errorbar(
+            x[inside],
+            y[inside],
+            yerr=e[inside],
+            label=label,
+            color=colour,
+            marker=marker,
+            linestyle=line,
+        )
+        if (~inside).any():
+            clipped = True
+            ax.plot(x[~inside], np.full((~inside).sum(), top), "^", color=colour, clip_on=False)
+    if np.isfinite(reference):
+        ax.axhline(reference, color="black", linestyle=":", label=f"HMF ({BASELINE})")
+    ax.set_ylim(lowest - 0.05, top)
+    if clipped:
+        ax.plot([], [], "^", color="grey", label=f"mean above {top:.2f}")
     ax.set(
         xscale="log",
         xlabel="λ, weight of the L2 term (mean-loss units)",
@@ -262,6 +286,23 @@ def l2_figure(dataset: str, profile=None, save_to=FIGURES):
     save(stamp(opaque(fig), name, dataset, verified), save_to / f"beyond-l2-{dataset}")
     plt.close(fig)
     return fig
+
+
+def _no_runs(text: str):
+    """A marked gap where a figure would be (shown as Markdown in a notebook)."""
+    from IPython.display import Markdown
+
+    return Markdown(f"> {text}")  # commonmark: a notebook's outputs are not MyST
+
+
+NO_RUNS = "no runs of this question under this profile yet"
+
+
+def _or_empty(rows: list[dict], index: list[str]) -> pd.DataFrame:
+    """The table of ``rows``, or one row saying that nothing has run."""
+    if not rows:
+        return pd.DataFrame({"status": [NO_RUNS]})
+    return pd.DataFrame(rows).set_index(index).fillna("")
 
 
 def costs(profile=None) -> pd.DataFrame:
@@ -382,7 +423,7 @@ def question_finding(question: str, profile=None) -> str:
 def temperature_finding(profile=None) -> str:
     """Which temperature each model's selection rule would pick, and what it changes."""
     table = temperature_table(profile)
-    if not len(table):
+    if "status" in table:
         return "No temperature records under this profile yet."
     table = table[table.index.get_level_values("T") != "1"]
     marked = [

@@ -423,6 +423,9 @@ def stability_figure(profile=None):
         bbox_to_anchor=(0.5, -0.04),
     )
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    stamp(opaque(fig), name, ", ".join(study) or "no data", True)
+    verified = all(
+        r.get("verified", True) for s in study.values() for rs in s["runs"].values() for r in rs
+    )
+    stamp(opaque(fig), name, ", ".join(dataset_label(d) for d in study), verified)
     plt.close(fig)
     return fig
