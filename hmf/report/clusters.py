@@ -11,7 +11,7 @@ import pandas as pd
 from hmf import registry
 from hmf.experiments.clusters import METHODS, load_cluster_study
 from hmf.report.common import dataset_label, profile_name
-from hmf.report.figures import missing_dataset, opaque, stamp
+from hmf.report.figures import FIGURES, missing_dataset, opaque, save, stamp
 
 __all__ = [
     "CLUSTER_DATASETS",
@@ -371,6 +371,7 @@ def coherence_histogram(dataset: str, profile=None, label: str = "item genre"):
     fig.tight_layout(rect=(0, 0.03, 1, 1))  # room for the stamp below the axis label
     verified = all(r.get("verified", True) for rs in runs.values() for r in rs)
     stamp(opaque(fig), name, dataset, verified)
+    save(fig, FIGURES / f"cluster-coherence-{dataset}")
     plt.close(fig)
     return fig
 
@@ -427,5 +428,6 @@ def stability_figure(profile=None):
         r.get("verified", True) for s in study.values() for rs in s["runs"].values() for r in rs
     )
     stamp(opaque(fig), name, ", ".join(dataset_label(d) for d in study), verified)
+    save(fig, FIGURES / "cluster-stability-all")
     plt.close(fig)
     return fig

@@ -42,6 +42,20 @@ FIGURE_CAPTIONS = {
         "reordered by average-linkage clustering; red positive, blue negative.",
         "notebooks/04_case_study",
     ),
+    "cluster-coherence": (
+        "Cluster coherence against chance",
+        "Genre coherence of each item cluster, pooled over five seeds: HMF read two ways (members "
+        "by largest membership; the items nearest the cluster) and k-means on MF's embeddings as "
+        "step lines, over histograms of random item sets of the same sizes and popularity.",
+        "notebooks/04b_clusters",
+    ),
+    "cluster-stability": (
+        "Cluster stability across seeds",
+        "For every pair of seeds: the adjusted Rand index of item clusters, the top-member "
+        "overlap of matched clusters and the correlation of matched affinity matrices, for HMF, "
+        "k-means on MF, IHSR and random clusters.",
+        "notebooks/04b_clusters",
+    ),
     "beyond-l2": (
         "Beyond the paper: test RMSE against the L2 weight",
         "Test RMSE of MF and HMF trained by Adam with an L2 term of weight λ (solid: without "
@@ -63,6 +77,8 @@ def book_figures(profile=None) -> list[str]:
     return (
         [f"fig2-loss-curves-{d}" for d in ("ml-100k", "ml-1m", "ciao")]
         + [f"case-study-affinity-{case_study_dataset(profile)}"]
+        + [f"cluster-coherence-{d}" for d in ("ml-1m", "ml-100k")]
+        + ["cluster-stability-all"]
         + [f"beyond-l2-{d}" for d in ("ml-100k", "ml-1m", "ciao")]
     )
 
@@ -81,7 +97,7 @@ def figure_entries(directory: Path = FIGURES, names=None) -> list[dict]:
         entries.append(
             dict(
                 name=png.stem,
-                title=f"{title}, {dataset_label(dataset)}",
+                title=title if dataset == "all" else f"{title}, {dataset_label(dataset)}",
                 caption=caption,
                 chapter=chapter,
                 dataset=dataset,
@@ -102,6 +118,7 @@ def figure_listing(directory: Path = FIGURES, relative_to: Path | None = None, n
     base = Path(relative_to) if relative_to is not None else Path(directory).parent
     blocks = []
     for e in figure_entries(directory, names):
+        where = "every data set" if e["dataset"] == "all" else dataset_label(e["dataset"])
         rel = {k: Path(os.path.relpath(v, base)).as_posix() for k, v in e["files"].items()}
         links = ", ".join(f"{{download}}`{k.upper()} <{path}>`" for k, path in rel.items())
         blocks.append(
@@ -109,7 +126,7 @@ def figure_listing(directory: Path = FIGURES, relative_to: Path | None = None, n
             f"```{{figure}} {rel['png']}\n:alt: {e['caption']}\n:width: 100%\n\n"
             f"{e['caption']}\n```\n\n"
             f"- Files: {links}\n"
-            f"- Drawn by {{doc}}`/{e['chapter']}` on {dataset_label(e['dataset'])}, "
+            f"- Drawn by {{doc}}`/{e['chapter']}` on {where}, "
             f"commit `{current_commit()}` (the stamp in the figure's corner names its own).\n"
             f"- Cite: the companion ({{doc}}`/book/cite`), naming the figure `{e['name']}`.\n"
         )
