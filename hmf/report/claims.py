@@ -331,7 +331,7 @@ CLAIMS = (
         lambda claim, evidence: cluster_claim(evidence.get("profile")),
     ),
     Claim(
-        "Ours, beyond the paper: HMF stays ahead of MF on ML-100K and Ciao when MF gets an L2 "
+        "Ours, beyond the paper: HMF stays ahead of MF on ML-100K and Ciao when both get an L2 "
         "term, biases or a weight decay that acts",
         beyond.paper_values(),
         beyond.paper_text,
