@@ -24,6 +24,7 @@ import os
 import pytest
 from conftest import REPO
 
+from hmf import registry
 from hmf.cli import main
 from hmf.experiments import default_results_dir, execution, load_records, read_record, run_one
 from hmf.experiments import verify as checking
@@ -137,13 +138,14 @@ def test_the_rotation_covers_every_record_in_a_bounded_number_of_commits():
     records = dict(entries)
     models = {r.model for r in records.values()}
     datasets = {r.dataset for r in records.values()}
-    assert len(models) == 10 and len(datasets) == 4
+    assert models == set(registry.MODELS)  # every model has re-runnable records
+    assert datasets == {"ml-100k", "ml-1m", "ciao", "ml-100k-implicit", "ciao-implicit"}
     for bucket in buckets:
         assert {records[n].model for n in bucket} == models
         assert {records[n].dataset for n in bucket} == datasets
         assert sum(checking.cost(records[n]) for n in bucket) <= checking.ROTATION_BUDGET_SECONDS
-    # K consecutive commit numbers visit every bucket once
-    assert len(buckets) < 200
+    # K consecutive commit numbers visit every bucket once (about 4,000 records: K ~ 255)
+    assert len(buckets) < 300
     excluded = len(list(RESULTS.glob("book/*/*/*.json"))) - len(entries)
     assert excluded < 0.15 * len(entries)
 
