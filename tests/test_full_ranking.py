@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
+from test_metrics import _toy_split
 
 from hmf import metrics
 from hmf.models.ranking_baselines import table_score
@@ -102,17 +103,7 @@ def test_a_nan_score_counts_against_the_positive():
 
 
 def _random_split(n_users, n_items, per_user, seed):
-    """Every user interacts with ``per_user`` distinct items, spread over the three subsets."""
-    rng = np.random.default_rng(seed)
-    rows = [(u, i) for u in range(n_users) for i in rng.choice(n_items, per_user, replace=False)]
-    users, items = map(np.array, zip(*rows))
-    return _split(
-        _frame(users[::2], items[::2]),
-        _frame(users[1::4], items[1::4]),
-        _frame(users[3::4], items[3::4]),
-        n_users,
-        n_items,
-    )
+    return _toy_split(n_users, n_items, seed, per_user)
 
 
 def test_blocks_match_brute_force_on_tied_scores(monkeypatch):

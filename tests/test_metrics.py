@@ -69,9 +69,10 @@ def test_all_equal_scores_give_zero_hit_ratio():
     assert float(metrics.hit_ratio(rank)) == 0.0 and float(metrics.mrr(rank)) == 0.0
 
 
-def _toy_split(n_users=5, n_items=150, seed=0):
+def _toy_split(n_users=5, n_items=150, seed=0, per_user=20):
+    """Every user interacts with ``per_user`` distinct items, spread over the three subsets."""
     rng = np.random.default_rng(seed)
-    rows = [(u, i) for u in range(n_users) for i in rng.choice(n_items, 20, replace=False)]
+    rows = [(u, i) for u in range(n_users) for i in rng.choice(n_items, per_user, replace=False)]
     users, items = map(np.array, zip(*rows))
     return _split(
         _frame(users[::2], items[::2]),
