@@ -50,6 +50,7 @@ __all__ = [
     "fit",
     "init_optimizer",
     "init_params",
+    "initial_metrics",
     "sample_negatives",
 ]
 
@@ -235,6 +236,16 @@ def init_params(spec: ModelSpec, key: jax.Array, split: Split):
     if spec.data_init is not None:
         params = spec.data_init(params, split.train["rating"].to_numpy(np.float32))
     return params
+
+
+def initial_metrics(
+    spec: ModelSpec, split: Split, seed: int = 0, subset: str = "validation"
+) -> dict[str, float]:
+    """The metrics on ``subset`` of the parameters :func:`fit` with this ``seed`` starts from,
+    before its first epoch (what an early-stopping rule counting from epoch 0 would compare
+    the first epoch with)."""
+    k_init, _ = jax.random.split(jax.random.key(seed))
+    return M.evaluate(spec, init_params(spec, k_init, split), split, subset, seed=seed)
 
 
 def check_run_settings(spec: ModelSpec, split: Split, patience, batch_size, max_epochs) -> int:

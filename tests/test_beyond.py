@@ -17,6 +17,7 @@ from hmf.experiments.records import study_of
 from hmf.fitting import EarlyStopping
 from hmf.models import factorization as F
 from hmf.models.embeddings import FlatEmbedding
+from hmf.report.beyond import _from_start
 from hmf.split import with_validation_in_training
 
 
@@ -203,3 +204,49 @@ def test_a_configuration_sets_its_patience():
     long = entry.fit(split, dict(lr=1e-2, weight_decay=0.0), 0, 512, 3)
     assert short.epochs == short.best_epoch + 1  # stopped one epoch after its best
     assert long.epochs == long.best_epoch + 3
+
+
+def test_ml1m_asks_for_more_clusters_at_the_selection():
+    base = dict(lr=1e-2, weight_decay=1e-2, user_clusters=1000, item_clusters=500)
+    asked = grids.beyond_questions("book", "hmf", base, dataset="ml-1m")["clusters"]
+    assert [(c["user_clusters"], c["item_clusters"]) for c in asked] == [(2000, 1000), (4000, 2000)]
+    assert all(c["lr"] == 1e-2 and c["weight_decay"] == 1e-2 for c in asked)
+    assert {study_of(c) for c in asked} == {"beyond"}
+    assert "clusters" not in grids.beyond_questions("book", "hmf", base, dataset="ml-100k")
+    assert "clusters" not in grids.beyond_questions("book", "mf", base, dataset="ml-1m")
+
+
+def test_initial_metrics_are_those_fit_starts_from():
+    split, _, _ = planted_split(n_users=60, n_items=50)
+    spec = registry.make_model("mf")
+    start = train.initial_metrics(spec, split, seed=3)["rmse"]
+    # a learning rate too small to move anything: epoch 1 is the start, to rounding
+    moved = train.fit(spec, split, lr=1e-12, weight_decay=0.0, seed=3, max_epochs=1)
+    np.testing.assert_allclose(moved.history["validation_rmse"][0], start, rtol=1e-6)
+    other = train.initial_metrics(spec, split, seed=4)["rmse"]
+    assert other != start  # the seed draws the start
+
+
+@pytest.mark.parametrize(
+    "values, start, patience, expected",
+    [
+        ([3.0, 2.9, 2.8], 4.0, 2, (3, 3)),  # epoch 1 beats the start: nothing changes
+        ([3.0, 3.1, 3.2, 2.0], 2.5, 2, (0, 2)),  # the start stays best: stops at epoch 2
+        ([3.0, 2.4, 2.6, 2.7], 2.5, 2, (2, 4)),  # epoch 2 beats the start
+        ([3.0, float("nan"), 3.1], 2.5, 3, (0, 3)),  # NaN never improves
+    ],
+)
+def test_counting_from_the_start_on_a_recorded_history(values, start, patience, expected):
+    assert _from_start(values, start, patience) == expected
+
+
+def test_smoke_asks_the_questions_on_ml100k_only():
+    base = dict(lr=1e-3, weight_decay=1e-4, user_clusters=200, item_clusters=100)
+    smoke = grids.beyond_questions("smoke", "hmf", base, dataset="ml-100k")
+    assert all(len(c) == 1 for c in smoke.values()) and "clusters" in smoke
+    assert (smoke["clusters"][0]["user_clusters"], smoke["clusters"][0]["item_clusters"]) == (
+        400,
+        200,
+    )
+    assert grids.beyond_questions("smoke", "hmf", base, dataset="ciao") == {}
+    assert grids.beyond_questions("smoke", "hmf", base, dataset="ml-1m") == {}

@@ -305,6 +305,12 @@ BEYOND_REDUCED = {
         patiences=(20,),
     )
 }
+# Under smoke (CI) the studies beyond the paper train on ML-100K and its implicit substitute only
+# (the cluster question too: one configuration shows its code runs).
+SMOKE_BEYOND = ("ml-100k", "ml-100k-implicit")
+# The paper's Section 5.1 conjecture: HMF might match MF on ML-1M with more clusters. Twice and
+# four times the Table 3 selection's counts (HMF's cost grows with the connection matrices).
+MORE_CLUSTERS = {"ml-1m": (2, 4)}
 
 
 def beyond_questions(
@@ -319,11 +325,15 @@ def beyond_questions(
     * ``patience`` - early stopping's patience (:data:`PATIENCES`) over the Table 3 grid's
       learning rates at ``base``'s weight decay;
     * ``temperature`` - the connection softmax's temperature (HMF, BPR-HMF), at ``base``'s
-      learning rate and decay.
+      learning rate and decay;
+    * ``clusters`` - HMF with ``base``'s cluster counts times each factor of
+      :data:`MORE_CLUSTERS` (where the data set has any; 2 under ``smoke``) at ``base``'s
+      learning rate and decay (``l2=0`` marks the study).
 
-    Under ``smoke`` one configuration per question; on ML-1M the reduced grid of
-    :data:`BEYOND_REDUCED`. Every configuration states its ``l2`` (or ``temperature``), so the
-    study's records never mix with the accuracy study's.
+    Under ``smoke`` one configuration per question, on the data sets of :data:`SMOKE_BEYOND`
+    only; on ML-1M the reduced grid of :data:`BEYOND_REDUCED`. Every
+    configuration states its ``l2`` (or ``temperature``), so the study's records never mix
+    with the accuracy study's.
     """
     if profile not in _PROFILES:
         raise UsageError(f"unknown profile {profile!r}: expected one of {', '.join(_PROFILES)}")
@@ -358,7 +368,17 @@ def beyond_questions(
         ]
     if model in ("hmf", "bpr-hmf"):
         out["temperature"] = [dict(base, temperature=t) for t in temps]
-    return out
+    if model == "hmf" and (dataset in MORE_CLUSTERS or smoke):
+        out["clusters"] = [
+            dict(
+                base,
+                l2=0.0,
+                user_clusters=k * base["user_clusters"],
+                item_clusters=k * base["item_clusters"],
+            )
+            for k in ((2,) if smoke else MORE_CLUSTERS[dataset])
+        ]
+    return {} if smoke and dataset not in SMOKE_BEYOND else out
 
 
 def beyond_grid(profile: str, model: str, base: dict[str, Any], *, dataset: str) -> list[dict]:

@@ -13,7 +13,13 @@ from hmf import registry
 from hmf.data import DataError
 from hmf.errors import RunsFailed, UsageError
 from hmf.experiments.execution import sweep
-from hmf.experiments.grids import beyond_grid, beyond_questions, depth_grid, grid
+from hmf.experiments.grids import (
+    SMOKE_BEYOND,
+    beyond_grid,
+    beyond_questions,
+    depth_grid,
+    grid,
+)
 from hmf.experiments.records import STUDIES, config_key, default_results_dir, load_records
 from hmf.experiments.selection import selected_config
 from hmf.profiles import current_profile, get_profile
@@ -84,6 +90,8 @@ def study_configs(
     if study == "beyond":
         return beyond_grid(profile, model, base, dataset=dataset)
     if study == "retrain":  # the selection's mean best epoch over its seeds
+        if profile == "smoke" and dataset not in SMOKE_BEYOND:
+            return []
         epochs = [r.best_epoch for r in base_records if r.config == base]
         return [dict(base, retrain_epochs=max(1, round(sum(epochs) / len(epochs))))]
     return depth_grid(profile, model, base, dataset=dataset)

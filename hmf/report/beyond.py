@@ -17,13 +17,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hmf import experiments, paper, registry
+from hmf import experiments, paper, registry, train
 from hmf.experiments.grids import beyond_questions
 from hmf.experiments.records import config_key
 from hmf.experiments.selection import selected_config
+from hmf.fitting import EarlyStopping
 from hmf.report import common
 from hmf.report.common import dataset_label, fmt, profile_name, rows_of
 from hmf.report.figures import FIGURES, opaque, save, stamp
+from hmf.split import split_for
 
 # name -> (what the question varies, the models it asks)
 QUESTIONS = {
@@ -32,6 +34,7 @@ QUESTIONS = {
     "biases": ("the training mean and user and item biases (with or without L2)", ("mf", "hmf")),
     "patience": ("a patience of 20, or none within 512 epochs, instead of 5", ("mf", "hmf")),
     "temperature": ("the softmax temperature T of the connection matrices", ("hmf", "bpr-hmf")),
+    "clusters": ("more clusters (the paper's Section 5.1 conjecture)", ("hmf",)),
 }
 RATING = common.DATASETS["rating"]
 RANKING = ("ml-100k-implicit",)
@@ -134,8 +137,8 @@ def question_table(question: str, profile=None) -> pd.DataFrame:
     the question's configurations select them - test RMSE (mean ± std, † where Tukey's HSD over
     the four finds it different from HMF's Table 3 selection), the paired per-seed difference
     from that HMF, and the selected setting."""
-    if question == "temperature":
-        return temperature_table(profile)
+    if question in ("temperature", "clusters"):
+        return {"temperature": temperature_table, "clusters": clusters_table}[question](profile)
     accuracy, frames = question_frames(profile)
     frame = pd.concat([accuracy, frames[question]])
     reference = f"hmf ({BASELINE})"
@@ -188,6 +191,76 @@ def temperature_table(profile=None) -> pd.DataFrame:
                     ] = fmt(s["mean"], s["std"], s["dagger"]) if s else ""
                 rows.append(row)
     return _or_empty(rows, ["model", "data set", "T"])
+
+
+def _pairs(frame: pd.DataFrame) -> pd.Series:
+    """Each row's cluster counts as ``users/items``."""
+    return (
+        frame["config.user_clusters"].astype(int).astype(str)
+        + "/"
+        + frame["config.item_clusters"].astype(int).astype(str)
+    )
+
+
+def clusters_table(profile=None) -> pd.DataFrame:
+    """HMF with more clusters against MF, per data set where the question ran: MF and HMF as
+    the accuracy study selected them, MF's best over every option of this chapter, and HMF at
+    each larger cluster pair (the Table 3 selection's learning rate and decay) - test RMSE
+    (mean ± std, † where Tukey's HSD over the rows finds it different from MF's best), the
+    paired per-seed difference from MF's best, epochs and training minutes a run."""
+    accuracy, frames = question_frames(profile)
+    every = pd.concat([accuracy] + [f for f in frames.values() if len(f)])
+    rows = []
+    for dataset in RATING:
+        more = rows_of(frames["clusters"], dataset)
+        if not len(more):
+            continue
+        best, mf_runs = _best_variant(rows_of(every, dataset, "mf"))
+        table3 = rows_of(accuracy, dataset)
+        hmf3 = experiments.select(table3[table3["model"] == "hmf"], "rmse")
+        names = {f"mf ({BASELINE})": "MF"}  # MF's best option may be its Table 3 selection
+        names[best] = f"MF, best option ({_variant_text(best)})"
+        names[f"hmf ({BASELINE})"] = f"HMF {_pairs(hmf3).iloc[0]} (Table 3)"
+        more = more.assign(variant="HMF " + _pairs(more))
+        frame = pd.concat(([] if best == f"mf ({BASELINE})" else [mf_runs]) + [table3, more])
+        results = compare(frame, dataset, best)
+        chosen = experiments.select(frame, "rmse", by=("dataset", "variant"))
+        for variant, runs in chosen.groupby("variant", sort=False):
+            s = results[variant]
+            rows.append(
+                {
+                    "data set": dataset_label(dataset),
+                    "model": names.get(variant, variant),
+                    "test RMSE": fmt(s["mean"], s["std"], s["dagger"]),
+                    "minus best MF (per seed)": fmt(*s["diff"]) if s["diff"] else "",
+                    "epochs": f"{runs['epochs'].mean():.0f}",
+                    "minutes a run": f"{runs['train_seconds'].mean() / 60:.1f}",
+                }
+            )
+    return _or_empty(rows, ["data set", "model"])
+
+
+def clusters_finding(profile=None) -> str:
+    """One sentence from :func:`clusters_table`."""
+    table = clusters_table(profile)
+    if "status" in table:
+        return "No runs with more clusters under this profile yet."
+    parts = []
+    for dataset, rows in table.groupby(level="data set", sort=False):
+        rows = rows.droplevel("data set")
+        hmf = [m for m in rows.index if m.startswith("HMF")]
+        mf = next(m for m in rows.index if m.startswith("MF, best"))
+        parts.append(
+            f"on {dataset} HMF's test RMSE is "
+            + ", ".join(f"{rows.at[m, 'test RMSE']} with {m.split()[1]}" for m in hmf)
+            + f" clusters against {rows.at[mf, 'test RMSE']} for MF's best option; a run took "
+            + ", ".join(f"{rows.at[m, 'minutes a run']}" for m in hmf)
+            + " minutes"
+        )
+    return (
+        f"With more clusters, {'; '.join(parts)} († where Tukey's HSD finds a row different "
+        "from MF's best)."
+    )
 
 
 def _best_variant(rows: pd.DataFrame) -> tuple[str, pd.DataFrame]:
@@ -363,6 +436,7 @@ def _variant_text(variant: str) -> str:
         "decay": "+ strong decay",
         "biases": "+ biases",
         "patience": "+ patience",
+        "clusters": "+ more clusters",
     }
     return f"{registry.label(model)} {names[question]}"
 
@@ -412,8 +486,8 @@ def beyond_findings(profile=None) -> str:
 def question_finding(question: str, profile=None) -> str:
     """One sentence per question: how its configurations move MF's and HMF's test RMSE from
     their Table 3 selections, per data set."""
-    if question == "temperature":
-        return temperature_finding(profile)
+    if question in ("temperature", "clusters"):
+        return {"temperature": temperature_finding, "clusters": clusters_finding}[question](profile)
     accuracy, frames = question_frames(profile)
     frame = pd.concat([accuracy, frames[question]])
     parts = []
@@ -434,6 +508,100 @@ def question_finding(question: str, profile=None) -> str:
     return (
         f"{_upper(QUESTIONS[question][0])}: {'; '.join(parts)} (test RMSE, Table 3 selection → "
         "this question's selection; † different from HMF's Table 3 selection under Tukey's HSD)."
+    )
+
+
+_NOT_AT_START = ("lr", "weight_decay", "l2", "patience")  # settings that leave the start alone
+
+
+def _from_start(values: list[float], start: float, patience: int) -> tuple[int, int]:
+    """(best epoch, last epoch) of the stopping rule fed the starting parameters' value as an
+    epoch 0 before ``values`` (epochs 1, 2, ...); a best epoch of 0 keeps the start."""
+    stopper = EarlyStopping(patience)
+    stopper.update(1, start, lambda: None)  # the rule counts from 1: epoch e is e + 1 here
+    for epoch, value in enumerate(values, 1):
+        if stopper.update(epoch + 1, value, lambda: None):
+            return stopper.best_epoch - 1, epoch
+    return stopper.best_epoch - 1, len(values)
+
+
+def start_check(profile=None) -> pd.DataFrame:
+    """What counting patience from an evaluation *before* the first epoch would change.
+
+    The rule keeps the best epoch so far and stops ``patience`` epochs after it. An evaluation
+    at epoch 0 (the starting parameters, :func:`hmf.train.initial_metrics`) changes nothing
+    when epoch 1 beats it - epoch 1 is then the first best either way - and otherwise can only
+    stop a run sooner, on the trajectory it already ran: the recorded validation history gives
+    the new stopping and best epochs. Where the best becomes the start, its test RMSE is the
+    starting parameters'; where it stays the recorded best epoch, the record's. Per data set
+    and model, over the runs of the patience question and of the Table 3 selection.
+    """
+    name = profile_name(profile)
+    _, accuracy = _records(name, RATING, ("mf", "hmf"), "accuracy")
+    _, beyond = _records(name, RATING, ("mf", "hmf"), "beyond")
+    rows = []
+    for (dataset, model), base in _bases(accuracy).items():
+        keys = {config_key(base)} | {
+            config_key(c)
+            for c in beyond_questions(name, model, base, dataset=dataset).get("patience", [])
+        }
+        runs = [r for r in accuracy + beyond if (r.dataset, r.model) == (dataset, model)]
+        runs = [r for r in runs if r.key in keys]
+        if not runs:
+            continue
+        changed, sooner, before, after = 0, 0, [], []
+        for r in runs:
+            values = r.history["validation_rmse"]
+            spec = registry.gradient_spec(
+                model, {k: v for k, v in r.config.items() if k not in _NOT_AT_START}
+            )
+            split = split_for(dataset)
+            start = train.initial_metrics(spec, split, r.seed)["rmse"]
+            best, last = _from_start(values, start, int(r.config.get("patience", 5)))
+            changed += values[0] >= start
+            sooner += last < r.epochs
+            before.append(r.test["rmse"])
+            if best == r.best_epoch:
+                after.append(r.test["rmse"])
+            elif best == 0:
+                after.append(train.initial_metrics(spec, split, r.seed, "test")["rmse"])
+        rows.append(
+            {
+                "data set": dataset_label(dataset),
+                "model": registry.label(model),
+                "runs": len(runs),
+                "start no worse than epoch 1": changed,
+                "stop sooner": sooner,
+                "test RMSE": fmt(np.mean(before)),
+                "counting from the start": fmt(np.mean(after))
+                if len(after) == len(runs)
+                else f"{len(runs) - len(after)} runs need training again",
+            }
+        )
+    return _or_empty(rows, ["data set", "model"])
+
+
+def start_finding(profile=None) -> str:
+    """One sentence from :func:`start_check`."""
+    table = start_check(profile)
+    if "status" in table:
+        return "No patience records under this profile yet."
+    changed, runs = int(table["start no worse than epoch 1"].sum()), int(table["runs"].sum())
+    sooner = int(table["stop sooner"].sum())
+    moved = [
+        f"{m} on {d} {row['test RMSE']} → {row['counting from the start']}"
+        for (d, m), row in table.iterrows()
+        if row["test RMSE"] != row["counting from the start"]
+    ]
+    return (
+        f"Counting patience from an evaluation before the first epoch leaves {runs - changed} of "
+        f"these {runs} runs as they are (their first epoch beats the starting parameters); "
+        f"{sooner} would stop sooner"
+        + (
+            f", which moves the mean test RMSE of {_join(moved)}."
+            if moved
+            else ", with the same best epoch or the same test RMSE, so no mean moves."
+        )
     )
 
 
