@@ -17,7 +17,7 @@ from hmf.experiments.records import study_of
 from hmf.fitting import EarlyStopping
 from hmf.models import factorization as F
 from hmf.models.embeddings import FlatEmbedding
-from hmf.report.beyond import _from_start
+from hmf.report.beyond import _from_start, trade_verdict
 from hmf.split import with_validation_in_training
 
 
@@ -250,3 +250,23 @@ def test_smoke_asks_the_questions_on_ml100k_only():
     )
     assert grids.beyond_questions("smoke", "hmf", base, dataset="ciao") == {}
     assert grids.beyond_questions("smoke", "hmf", base, dataset="ml-1m") == {}
+
+
+def _moved(hr, hr_sig, mrr, mrr_sig):
+    return {
+        "hit_ratio@10": dict(diff=(hr, 0.01), dagger=hr_sig),
+        "mrr@10": dict(diff=(mrr, 0.01), dagger=mrr_sig),
+    }
+
+
+@pytest.mark.parametrize(
+    "settings, verdict",
+    [
+        ([_moved(0.02, True, -0.01, True)], "reproduced"),  # a trade, both significant
+        ([_moved(0.02, True, -0.01, False)], "partly"),
+        ([_moved(-0.1, True, -0.02, True)], "not reproduced"),  # worse at both: no trade
+        ([_moved(0.001, False, -0.001, False), _moved(-0.1, True, -0.1, True)], "not reproduced"),
+    ],
+)
+def test_a_trade_needs_opposite_significant_moves(settings, verdict):
+    assert trade_verdict(settings) == verdict

@@ -23,7 +23,7 @@ from hmf.experiments.records import config_key
 from hmf.experiments.selection import selected_config
 from hmf.fitting import EarlyStopping
 from hmf.report import common
-from hmf.report.common import dataset_label, fmt, profile_name, rows_of
+from hmf.report.common import dataset_label, fmt, profile_name, rows_of, substitute_label
 from hmf.report.figures import FIGURES, opaque, save, stamp
 from hmf.split import split_for
 
@@ -37,7 +37,7 @@ QUESTIONS = {
     "clusters": ("more clusters (the paper's Section 5.1 conjecture)", ("hmf",)),
 }
 RATING = common.DATASETS["rating"]
-RANKING = ("ml-100k-implicit",)
+RANKING = ("ml-100k-implicit", "ciao-implicit")
 BASELINE = "Table 3 grid"  # the accuracy study's selection, as the accuracy chapter reports it
 
 
@@ -164,11 +164,11 @@ def question_table(question: str, profile=None) -> pd.DataFrame:
     return _or_empty(rows, ["data set", "model"])
 
 
-def temperature_table(profile=None) -> pd.DataFrame:
-    """HMF's test RMSE and BPR-HMF's HitRatio@10 and MRR@10 at each temperature T, at the
-    accuracy study's selected learning rate, decay and cluster counts (T = 1 is that selection);
-    † where Tukey's HSD over the temperatures finds T different from T = 1."""
-    rows = []
+def temperature_results(profile=None) -> list[dict]:
+    """Per model, data set and temperature T: :func:`compare`'s summary of each of the task's
+    metrics against T = 1 (the accuracy study's selection; the learning rate, decay and cluster
+    counts are that selection's) - ``{"model", "dataset", "T", "metrics": {metric: summary}}``."""
+    out = []
     for model, datasets in (("hmf", RATING), ("bpr-hmf", RANKING)):
         accuracy, frames = question_frames(profile, datasets, (model,))
         frame = pd.concat([accuracy, frames["temperature"]])
@@ -182,15 +182,65 @@ def temperature_table(profile=None) -> pd.DataFrame:
             if set(cells[metrics[0]]) <= {"T = 1"}:
                 continue  # no other temperature run here
             for variant in sorted(cells[metrics[0]], key=lambda v: float(v.split("= ")[1])):
-                row = {"model": registry.label(model), "data set": dataset_label(dataset)}
-                row["T"] = variant.split("= ")[1]
-                for m in metrics:
-                    s = cells[m].get(variant)
-                    row[
-                        m.replace("hit_ratio", "HR").replace("mrr", "MRR").replace("rmse", "RMSE")
-                    ] = fmt(s["mean"], s["std"], s["dagger"]) if s else ""
-                rows.append(row)
+                summaries = {m: cells[m][variant] for m in metrics if variant in cells[m]}
+                out.append(
+                    dict(model=model, dataset=dataset, T=variant.split("= ")[1], metrics=summaries)
+                )
+    return out
+
+
+def temperature_table(profile=None) -> pd.DataFrame:
+    """:func:`temperature_results` as a table: HMF's test RMSE and BPR-HMF's HitRatio@10 and
+    MRR@10 at each T, † where Tukey's HSD over the temperatures finds T different from T = 1."""
+    short = {"rmse": "RMSE", "hit_ratio@10": "HR@10", "mrr@10": "MRR@10"}
+    rows = [
+        {
+            "model": registry.label(r["model"]),
+            "data set": substitute_label(r["dataset"]),
+            "T": r["T"],
+        }
+        | {short[m]: fmt(s["mean"], s["std"], s["dagger"]) for m, s in r["metrics"].items()}
+        for r in temperature_results(profile)
+    ]
     return _or_empty(rows, ["model", "data set", "T"])
+
+
+def temperature_claim(profile=None) -> tuple[str, str]:
+    """The landing page's row for the paper's suspicion that the clustering's strength trades
+    HitRatio against MRR: (ours, verdict) over BPR-HMF's temperatures - ``reproduced`` where
+    some T moves both significantly and in opposite directions, ``partly`` where some T moves
+    one significantly and the other the opposite way, else ``not reproduced``."""
+    runs = [r for r in temperature_results(profile) if r["model"] == "bpr-hmf" and r["T"] != "1"]
+    if not runs:
+        return "no BPR-HMF temperature runs yet", "not computed"
+    hr, mrr = "hit_ratio@10", "mrr@10"
+    ours = "; ".join(
+        f"{substitute_label(d)}: HR@10 "
+        f"{_span([r['metrics'][hr]['mean'] for r in runs if r['dataset'] == d])}, MRR@10 "
+        f"{_span([r['metrics'][mrr]['mean'] for r in runs if r['dataset'] == d])}"
+        for d in dict.fromkeys(r["dataset"] for r in runs)
+    )
+    marked = [r for r in runs if r["metrics"][hr]["dagger"] or r["metrics"][mrr]["dagger"]]
+    ours += f" over T = {', '.join(dict.fromkeys(r['T'] for r in runs))}; significantly "
+    ours += f"different from T = 1: {len(marked)} of {len(runs)}"
+    return ours, trade_verdict([r["metrics"] for r in runs])
+
+
+def trade_verdict(settings: list[dict[str, dict]]) -> str:
+    """``reproduced`` where a setting moves HitRatio@10 and MRR@10 from the reference in
+    opposite directions (mean paired difference), both significantly (†); ``partly`` where
+    they move oppositely and one is significant; else ``not reproduced``."""
+
+    def moves(s):
+        return [(s[m]["diff"] or (0.0,))[0] for m in ("hit_ratio@10", "mrr@10")]
+
+    opposite = [s for s in settings if np.prod(moves(s)) < 0]
+    marks = [sum(s[m]["dagger"] for m in ("hit_ratio@10", "mrr@10")) for s in opposite]
+    return "reproduced" if 2 in marks else "partly" if 1 in marks else "not reproduced"
+
+
+def _span(values: list[float]) -> str:
+    return f"{min(values):.3f}-{max(values):.3f}"
 
 
 def _pairs(frame: pd.DataFrame) -> pd.Series:
@@ -202,15 +252,15 @@ def _pairs(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def clusters_table(profile=None) -> pd.DataFrame:
-    """HMF with more clusters against MF, per data set where the question ran: MF and HMF as
-    the accuracy study selected them, MF's best over every option of this chapter, and HMF at
-    each larger cluster pair (the Table 3 selection's learning rate and decay) - test RMSE
-    (mean ± std, † where Tukey's HSD over the rows finds it different from MF's best), the
-    paired per-seed difference from MF's best, epochs and training minutes a run."""
+def clusters_results(profile=None) -> dict[str, dict[str, dict]]:
+    """HMF with more clusters against MF, per data set where the question ran: row label ->
+    :func:`compare`'s summary against MF's best option (plus mean ``epochs`` and ``minutes``
+    a run) for MF and HMF as the accuracy study selected them, MF's best over every option of
+    this chapter, and HMF at each larger cluster pair (the Table 3 selection's learning rate
+    and decay); HMF's labels start with ``HMF <users>/<items>``."""
     accuracy, frames = question_frames(profile)
     every = pd.concat([accuracy] + [f for f in frames.values() if len(f)])
-    rows = []
+    out = {}
     for dataset in RATING:
         more = rows_of(frames["clusters"], dataset)
         if not len(more):
@@ -225,41 +275,93 @@ def clusters_table(profile=None) -> pd.DataFrame:
         frame = pd.concat(([] if best == f"mf ({BASELINE})" else [mf_runs]) + [table3, more])
         results = compare(frame, dataset, best)
         chosen = experiments.select(frame, "rmse", by=("dataset", "variant"))
-        for variant, runs in chosen.groupby("variant", sort=False):
-            s = results[variant]
-            rows.append(
-                {
-                    "data set": dataset_label(dataset),
-                    "model": names.get(variant, variant),
-                    "test RMSE": fmt(s["mean"], s["std"], s["dagger"]),
-                    "minus best MF (per seed)": fmt(*s["diff"]) if s["diff"] else "",
-                    "epochs": f"{runs['epochs'].mean():.0f}",
-                    "minutes a run": f"{runs['train_seconds'].mean() / 60:.1f}",
-                }
+        out[dataset] = {
+            names.get(variant, variant): dict(
+                results[variant],
+                epochs=float(runs["epochs"].mean()),
+                minutes=float(runs["train_seconds"].mean()) / 60,
             )
+            for variant, runs in chosen.groupby("variant", sort=False)
+        }
+    return out
+
+
+def clusters_table(profile=None) -> pd.DataFrame:
+    """:func:`clusters_results` as a table: test RMSE (mean ± std, † where Tukey's HSD over the
+    rows finds it different from MF's best), the paired per-seed difference from MF's best,
+    epochs and training minutes a run."""
+    rows = [
+        {
+            "data set": dataset_label(dataset),
+            "model": label,
+            "test RMSE": fmt(s["mean"], s["std"], s["dagger"]),
+            "minus best MF (per seed)": fmt(*s["diff"]) if s["diff"] else "",
+            "epochs": f"{s['epochs']:.0f}",
+            "minutes a run": f"{s['minutes']:.1f}",
+        }
+        for dataset, results in clusters_results(profile).items()
+        for label, s in results.items()
+    ]
     return _or_empty(rows, ["data set", "model"])
 
 
+def _more(results: dict) -> tuple[dict, dict]:
+    """MF's best option and the larger-cluster HMF rows of one data set's results."""
+    mf = next(s for label, s in results.items() if label.startswith("MF, best"))
+    more = {
+        label.split()[1]: s for label, s in results.items() if label.endswith(tuple("0123456789"))
+    }
+    return mf, more
+
+
 def clusters_finding(profile=None) -> str:
-    """One sentence from :func:`clusters_table`."""
-    table = clusters_table(profile)
-    if "status" in table:
+    """One sentence from :func:`clusters_results`."""
+    found = clusters_results(profile)
+    if not found:
         return "No runs with more clusters under this profile yet."
     parts = []
-    for dataset, rows in table.groupby(level="data set", sort=False):
-        rows = rows.droplevel("data set")
-        hmf = [m for m in rows.index if m.startswith("HMF")]
-        mf = next(m for m in rows.index if m.startswith("MF, best"))
+    for dataset, results in found.items():
+        mf, more = _more(results)
+        table3 = next(label for label in results if label.endswith("(Table 3)"))
         parts.append(
-            f"on {dataset} HMF's test RMSE is "
-            + ", ".join(f"{rows.at[m, 'test RMSE']} with {m.split()[1]}" for m in hmf)
-            + f" clusters against {rows.at[mf, 'test RMSE']} for MF's best option; a run took "
-            + ", ".join(f"{rows.at[m, 'minutes a run']}" for m in hmf)
-            + " minutes"
+            f"on {dataset_label(dataset)} HMF's test RMSE is "
+            f"{fmt(results[table3]['mean'])} with {table3.split()[1]} clusters, then "
+            + ", ".join(f"{fmt(s['mean'], None, s['dagger'])} with {k}" for k, s in more.items())
+            + f", against {fmt(mf['mean'])} for MF's best option; a run took "
+            + ", ".join(f"{s['minutes']:.1f}" for s in more.values())
+            + " minutes of training"
         )
     return (
-        f"With more clusters, {'; '.join(parts)} († where Tukey's HSD finds a row different "
-        "from MF's best)."
+        f"With more clusters, {'; '.join(parts)} († where Tukey's HSD finds HMF different from "
+        "MF's best)."
+    )
+
+
+def clusters_claim(profile=None) -> tuple[str, str]:
+    """The landing page's row for the paper's conjecture: (ours, verdict) - on ML-1M, does HMF
+    with more clusters beat MF's best option (``reproduced``), match it (no significant
+    difference: ``partly``), or stay significantly behind (``not reproduced``)?"""
+    results = clusters_results(profile).get("ml-1m")
+    if not results:
+        return "no ML-1M runs with more clusters yet", "not computed"
+    mf, more = _more(results)
+    ours = f"MF's best option {fmt(mf['mean'])}; HMF " + ", ".join(
+        f"{k} {fmt(s['mean'], None, s['dagger'])}" for k, s in more.items()
+    )
+    if any(s["mean"] < mf["mean"] for s in more.values()):
+        return ours, "reproduced"
+    return ours, "partly" if any(not s["dagger"] for s in more.values()) else "not reproduced"
+
+
+def conjecture_values() -> dict[str, float]:
+    """The paper's Table 3 test RMSE of MF and HMF on ML-1M, where it conjectures."""
+    return {m: paper.TABLE3_RATING[("ml-1m", m)]["rmse"] for m in ("mf", "hmf")}
+
+
+def conjecture_text(values: dict) -> str:
+    return (
+        f"ML-1M: MF {values['mf']:.3f}, HMF {values['hmf']:.3f}; larger cluster counts might "
+        "let HMF match or beat MF (Section 5.1)"
     )
 
 
@@ -525,6 +627,18 @@ def _from_start(values: list[float], start: float, patience: int) -> tuple[int, 
     return stopper.best_epoch - 1, len(values)
 
 
+@functools.lru_cache(maxsize=256)
+def _start_metrics(dataset: str, model: str, start: tuple, seed: int) -> dict[str, float]:
+    """Validation and test RMSE of the parameters a run of ``model`` starts from (``start``:
+    the ``(key, value)`` pairs of its configuration that shape the start)."""
+    spec = registry.gradient_spec(model, dict(start))
+    split = split_for(dataset)
+    return {
+        subset: train.initial_metrics(spec, split, seed, subset)["rmse"]
+        for subset in ("validation", "test")
+    }
+
+
 def start_check(profile=None) -> pd.DataFrame:
     """What counting patience from an evaluation *before* the first epoch would change.
 
@@ -552,19 +666,14 @@ def start_check(profile=None) -> pd.DataFrame:
         changed, sooner, before, after = 0, 0, [], []
         for r in runs:
             values = r.history["validation_rmse"]
-            spec = registry.gradient_spec(
-                model, {k: v for k, v in r.config.items() if k not in _NOT_AT_START}
-            )
-            split = split_for(dataset)
-            start = train.initial_metrics(spec, split, r.seed)["rmse"]
-            best, last = _from_start(values, start, int(r.config.get("patience", 5)))
-            changed += values[0] >= start
+            start = tuple(sorted((k, v) for k, v in r.config.items() if k not in _NOT_AT_START))
+            metrics = _start_metrics(dataset, model, start, r.seed)
+            best, last = _from_start(values, metrics["validation"], r.config.get("patience", 5))
+            changed += values[0] >= metrics["validation"]
             sooner += last < r.epochs
             before.append(r.test["rmse"])
-            if best == r.best_epoch:
-                after.append(r.test["rmse"])
-            elif best == 0:
-                after.append(train.initial_metrics(spec, split, r.seed, "test")["rmse"])
+            if best in (0, r.best_epoch):
+                after.append(metrics["test"] if best == 0 else r.test["rmse"])
         rows.append(
             {
                 "data set": dataset_label(dataset),

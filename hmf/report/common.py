@@ -38,6 +38,12 @@ def dataset_label(name: str) -> str:
     return paper.DATASET_LABELS.get(name, name)
 
 
+def substitute_label(name: str) -> str:
+    """A data set's label, ``<label> implicit substitute`` for the ranking substitutes."""
+    label = dataset_label(name.removesuffix("-implicit"))
+    return label + (" implicit substitute" if name.endswith("-implicit") else "")
+
+
 def task_of(models) -> str:
     return registry.get(tuple(models)[0]).task
 

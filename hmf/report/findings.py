@@ -15,7 +15,15 @@ from hmf.experiments import grids
 from hmf.experiments.selection import LOWER_IS_BETTER
 from hmf.profiles import get_profile
 from hmf.report import common, tables
-from hmf.report.common import DATASETS, DEPTHS, HMF, METRICS, dataset_label, rows_of
+from hmf.report.common import (
+    DATASETS,
+    DEPTHS,
+    HMF,
+    METRICS,
+    dataset_label,
+    rows_of,
+    substitute_label,
+)
 from hmf.report.diagnostics import weight_decay_spread
 from hmf.report.tables import TABLE1_FIELDS, depth_summary, table1
 
@@ -373,7 +381,7 @@ def protocol_findings(profile=None) -> str:
         chosen = tables.protocol_summary(frame, dataset)
         if model not in chosen or popular not in chosen:
             continue
-        label = _ranking_label(dataset)
+        label = substitute_label(dataset)
         full = {m: s["full_hit_ratio@10"] for m, s in chosen.items()}
         best = max(full, key=full.get)
         ours, pop = chosen[model], chosen[popular]
@@ -453,15 +461,10 @@ def ranking_scaling() -> str:
         f"Table 2's cluster and prototype counts for ranking are ⌈{users:,}/k⌉ users and "
         f"⌈{items:,}/k⌉ items, k ∈ {{{ks}}} (DIGINETICA's numbers of users and items); on the "
         "substitutes they are the same fractions of their own numbers. On the "
-        f"{_join([_ranking_label(d) for d in grids.UNSCALED_BOOK])}, where a scaled pair has "
+        f"{_join([substitute_label(d) for d in grids.UNSCALED_BOOK])}, where a scaled pair has "
         f"fewer than {grids.HANDFUL} user clusters, DIGINETICA's own pair at the same k is run "
         "beside it (for BPR-HMF and ProtoMF alike)."
     )
-
-
-def _ranking_label(dataset: str) -> str:
-    label = dataset_label(dataset.removesuffix("-implicit"))
-    return label + (" implicit substitute" if dataset.endswith("-implicit") else "")
 
 
 def ease_choice(profile=None) -> str:
@@ -477,7 +480,7 @@ def ease_choice(profile=None) -> str:
         lam = float(experiments.select(part, METRICS["ranking"][0])["config.ease_lambda"].iloc[0])
         end = " (the grid's largest)" if lam == lambdas[-1] else ""
         end = " (the grid's smallest)" if lam == lambdas[0] else end
-        parts.append(f"λ = {lam:g} on the {_ranking_label(dataset)}{end}")
+        parts.append(f"λ = {lam:g} on the {substitute_label(dataset)}{end}")
     grid_text = ", ".join(f"{lam:g}" for lam in lambdas)
     chosen = f"; the selection picked {_join(parts)}" if parts else ""
     return f"EASE's λ grid is {{{grid_text}}}{chosen}."
@@ -496,7 +499,7 @@ def full_ranking_cost() -> str:
         users = s.test["user"].nunique()
         parts.append(
             f"{users:,} test users × {s.n_items:,} items = {users * s.n_items:,} scores on the "
-            f"{_ranking_label(dataset)}, against {len(s.test) * (1 + metrics.N_NEGATIVES):,} "
+            f"{substitute_label(dataset)}, against {len(s.test) * (1 + metrics.N_NEGATIVES):,} "
             "for the sampled protocol"
         )
     return _join(parts) if parts else "no ranking data set is available here"
@@ -526,7 +529,7 @@ def ranking_cluster_choice(profile=None) -> str:
             noun = "clusters" if model == "bpr-hmf" else "prototypes"
             parts.append(
                 f"{registry.label(model)} {pair[0]} user and {pair[1]} item {noun} on the "
-                f"{_ranking_label(dataset)} ({kind})"
+                f"{substitute_label(dataset)} ({kind})"
             )
     return f"The selection picked {_join(parts)}." if parts else "No ranking selection yet."
 
