@@ -107,7 +107,7 @@ def test_beyond_chapter_matches_its_records(monkeypatch):
         _not_checkable("the built book was not built under the book profile")
     monkeypatch.setenv("HMF_RUN_MISSING", "0")
     tables = [report.question_table(q, "book") for q in report.beyond.QUESTIONS]
-    tables.append(report.beyond.retrain_table("book"))
+    tables += [report.beyond.retrain_table("book"), report.beyond.start_check("book")]
     checked = 0
     for built in tables:
         for key, row in built.iterrows():
@@ -118,4 +118,5 @@ def test_beyond_chapter_matches_its_records(monkeypatch):
     if not checked:
         _not_checkable("no committed beyond-the-paper records")
     # the page prints apostrophes typographically
-    assert re.sub(r"\s+", " ", report.beyond_findings("book")) in text.replace("\u2019", "'")
+    for finding in (report.beyond_findings("book"), report.beyond.start_finding("book")):
+        assert re.sub(r"\s+", " ", finding) in text.replace("\u2019", "'")
