@@ -6,8 +6,7 @@ import importlib.util
 
 import pytest
 from conftest import REPO
-
-from hmf.experiments.records import Record
+from fake_records import fake_record
 
 
 def _module():
@@ -25,20 +24,14 @@ def _record(model, clusters, seed, device, seconds, epochs):
         if clusters is None
         else {"lr": 0.01, "user_clusters": clusters[0], "item_clusters": clusters[1]}
     )
-    return Record(
+    return fake_record(
         dataset="planted",
         model=model,
         config=config,
         seed=seed,
-        profile="book",
-        validation={"rmse": 1.0},
-        test={"rmse": 1.0},
         epochs=epochs,
-        best_epoch=epochs,
         train_seconds=seconds - 1.0,
         inference_seconds=1.0,
-        history={},
-        verified=True,
         environment={"device": device},
     )
 

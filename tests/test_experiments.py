@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from fake_records import fake_record
 
 from hmf.errors import UsageError
 from hmf.experiments import execution, grids, studies, trainers
@@ -44,7 +45,7 @@ def _record(
     epochs=3,
     device="cpu:cpu",
 ) -> Record:
-    return Record(
+    return fake_record(
         dataset=dataset,
         model=model,
         config=config or {"lr": 0.01},
@@ -53,11 +54,9 @@ def _record(
         validation={metric: val},
         test={metric: test},
         epochs=epochs,
-        best_epoch=epochs,
         train_seconds=seconds,
         inference_seconds=0.5,
         history={"epoch": list(range(1, epochs + 1))},
-        verified=True,
         environment={"device": device},
     )
 

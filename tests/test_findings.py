@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
+from fake_records import fake_record
 
-from hmf.experiments.records import Record
 from hmf.report import common, figures, findings
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -55,20 +55,16 @@ def test_join_and_counts_read_as_english():
 
 
 def _record(model, lr, wd, seed, val, epochs=4, dataset="ml-100k"):
-    return Record(
+    return fake_record(
         dataset=dataset,
         model=model,
         config=dict(lr=lr, weight_decay=wd, user_clusters=8, item_clusters=4),
         seed=seed,
-        profile="book",
         validation={"rmse": val},
         test={"rmse": val + 0.05},
         epochs=epochs,
         best_epoch=epochs - 1,
-        train_seconds=1.0,
-        inference_seconds=0.1,
         history={"validation_rmse": [1.2, 1.1, val, val]},
-        verified=True,
         environment={"device": "cpu:cpu", "cpu_count": 2, "machine": "x86_64"},
     )
 
