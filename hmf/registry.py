@@ -243,6 +243,13 @@ def _numpy(name: str, label: str, keys, fitter, max_iter: int) -> ModelEntry:
     return ModelEntry(name, label, "rating", "numpy", keys, fitter=fitter, max_iter=max_iter)
 
 
+def _baseline(name: str, label: str, trainer: Trainer, keys, fitter) -> ModelEntry:
+    """A ranking baseline outside the paper, fitted in one pass."""
+    return ModelEntry(
+        name, label, "ranking", trainer, keys, fitter=fitter, max_iter=1, in_paper=False
+    )
+
+
 def _reference(name: str, label: str, biased: bool) -> ModelEntry:
     fitter = functools.partial(_fit_reference, biased)
     return ModelEntry(
@@ -295,26 +302,8 @@ _ENTRIES = (
     ),
     _reference("ref-mf-biased", "reference biased MF (outside library)", True),
     _reference("ref-mf", "reference MF (outside library)", False),
-    ModelEntry(
-        "most-popular",
-        "most popular (not in the paper)",
-        "ranking",
-        "numpy",
-        (),
-        fitter=_fit_popularity,
-        max_iter=1,
-        in_paper=False,
-    ),
-    ModelEntry(
-        "ease",
-        "EASE (Cornac; not in the paper)",
-        "ranking",
-        "reference",
-        ("ease_lambda",),
-        fitter=_fit_ease,
-        max_iter=1,
-        in_paper=False,
-    ),
+    _baseline("most-popular", "most popular (not in the paper)", "numpy", (), _fit_popularity),
+    _baseline("ease", "EASE (Cornac; not in the paper)", "reference", ("ease_lambda",), _fit_ease),
 )
 MODELS: dict[str, ModelEntry] = {e.name: e for e in _ENTRIES}
 # The paper's Table 3 rows, in its order.

@@ -20,10 +20,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("clusters", help=__doc__.splitlines()[0], description=what)
     parser.add_argument("--dataset", required=True, help="ml-100k or ml-1m (items need genres)")
     parser.add_argument("--profile", default="book", help="run profile (book)")
-    parser.add_argument(
-        "--seeds", default=None, help="comma-separated subset of the profile's seeds (all)"
-    )
-    parser.add_argument("--data-dir", default=None, help="directory holding the data sets")
+    parser.add_argument("--seeds", help="comma-separated subset of the profile's seeds (all)")
+    parser.add_argument("--data-dir", help="directory holding the data sets")
     parser.set_defaults(func=run)
 
 

@@ -71,15 +71,13 @@ def _stats(args: argparse.Namespace) -> int:
         print(f"hmf data stats: {name} is missing; run `hmf data fetch {name}`", file=sys.stderr)
     status = 1 if missing and args.names else 0
     if args.format == "json":
-        records = []
-        for name, (_, row) in zip(names, frame.iterrows()):
-            if row["copy"] == "missing":
-                continue
-            record = {"dataset": name}
-            for f in TABLE1_FIELDS:
-                record[f] = round(float(row[f]), 4) if f == "density" else int(row[f])
-            record["verified"] = row["copy"] == "official"
-            records.append(record)
+        records = [
+            {"dataset": name}
+            | {f: round(float(row[f]), 4) if f == "density" else int(row[f]) for f in TABLE1_FIELDS}
+            | {"verified": row["copy"] == "official"}
+            for name, (_, row) in zip(names, frame.iterrows())
+            if row["copy"] != "missing"
+        ]
         print(json.dumps(records, indent=2))
         return status
     shown = frame.copy()

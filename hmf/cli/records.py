@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
 
     check = sub.add_parser("check", help="every record against its own stored history (fast)")
-    check.add_argument("--results-dir", default=None, help="default: $HMF_RESULTS_DIR or results/")
+    check.add_argument("--results-dir", help="default: $HMF_RESULTS_DIR or results/")
     check.set_defaults(func=_check)
 
     verify = sub.add_parser("verify", help="re-run records and compare (all by default)")
@@ -39,9 +39,9 @@ def register(subparsers) -> None:
     verify.add_argument(
         "--rotation", action="store_true", help="only this commit's rotation sample (as CI)"
     )
-    verify.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
-    verify.add_argument("--results-dir", default=None, help="default: $HMF_RESULTS_DIR or results/")
-    verify.add_argument("--data-dir", default=None)
+    verify.add_argument("--workers", type=int, help="processes (default: cores)")
+    verify.add_argument("--results-dir", help="default: $HMF_RESULTS_DIR or results/")
+    verify.add_argument("--data-dir")
     verify.set_defaults(func=_verify, interruptible=True)
 
 

@@ -22,13 +22,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--dataset", action="append", required=True, help="repeatable")
     parser.add_argument("--model", action="append", required=True, help="repeatable")
-    parser.add_argument(
-        "--profile", default=None, help="smoke, book or paper (default $HMF_PROFILE or book)"
-    )
-    parser.add_argument("--results-dir", default=None, help="default: $HMF_RESULTS_DIR or results/")
-    parser.add_argument(
-        "--workers", type=int, default=None, help="processes (default: one per core)"
-    )
+    parser.add_argument("--profile", help="smoke, book or paper (default $HMF_PROFILE or book)")
+    parser.add_argument("--results-dir", help="default: $HMF_RESULTS_DIR or results/")
+    parser.add_argument("--workers", type=int, help="processes (default: one per core)")
     parser.add_argument(
         "--study",
         choices=("accuracy", "depth", "full-ranking", "beyond", "retrain"),
@@ -38,7 +34,7 @@ def register(subparsers) -> None:
         "beyond: L2, biases, strong decay, temperature; retrain: the selection retrained on "
         "training + validation, scored at its last epoch (both need accuracy records)",
     )
-    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--data-dir")
     parser.add_argument(
         "--vectorize",
         action="store_true",
@@ -49,12 +45,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--max-members",
         type=int,
-        default=None,
         help="with --vectorize: at most this many runs per batch (memory)",
     )
     parser.add_argument(
         "--scheduler",
-        default=None,
         metavar="ADDRESS",
         help="Dask scheduler address (tcp://host:8786): run on that cluster "
         "instead of local processes (needs the 'cluster' extra)",

@@ -37,15 +37,14 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", required=True, help=f"one of {', '.join(registry.MODELS)}")
     for key, param in registry.PARAMETERS.items():
-        parser.add_argument(_flag(key), dest=key, type=param.kind, default=None, help=param.help)
+        parser.add_argument(_flag(key), dest=key, type=param.kind, help=param.help)
     parser.add_argument(
         "--epochs",
         type=int,
-        default=None,
         help="maximum epochs/iterations (default: the profile's; paper 512 / 128)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    parser.add_argument("--data-dir", default=None, help="directory holding the data sets")
+    parser.add_argument("--data-dir", help="directory holding the data sets")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 

@@ -165,8 +165,7 @@ def _train(split, model, config, seed, prof) -> tuple[dict, dict]:
             user=np.asarray(E.materialize(p["user"]).table, dtype=np.float64),
             item=np.asarray(E.materialize(p["item"]).table, dtype=np.float64),
         )
-    fit = dict(validation_rmse=float(result.validation["rmse"]), epochs=int(result.epochs))
-    return arrays, fit
+    return arrays, dict(validation_rmse=float(result.validation["rmse"]), epochs=int(result.epochs))
 
 
 def _renormalised(x: np.ndarray) -> C.Clustering:
@@ -188,15 +187,13 @@ def _clusterings(method: str, arrays: dict, counts: dict, seed: int):
         )
         return users, items, a["affinity"].astype(np.float64), None
     if method == "random":
-        n = {"user": arrays["mf"]["user"].shape[0], "item": arrays["mf"]["item"].shape[0]}
-        users = C.random_clustering(n["user"], counts["user"], seed)
-        items = C.random_clustering(n["item"], counts["item"], seed + 10_000)
+        users = C.random_clustering(len(arrays["mf"]["user"]), counts["user"], seed)
+        items = C.random_clustering(len(arrays["mf"]["item"]), counts["item"], seed + 10_000)
         return users, items, None, None
     hmf = arrays["hmf"]
     ks, fitted = {}, {}
     for side in ("user", "item"):
-        x = arrays["mf"][side]
-        k = counts[side]
+        x, k = arrays["mf"][side], counts[side]
         if k > len(x):  # as many clusters as HMF's hard assignment of this seed occupies
             k = len(np.unique(np.argmax(hmf[side], axis=1)))
         ks[side] = int(k)
@@ -328,9 +325,7 @@ def run_cluster_study(
 
 
 def _stability_done(path: Path, seeds) -> bool:
-    if not path.exists():
-        return False
-    return set(json.loads(path.read_text())["seeds"]) >= set(seeds)
+    return path.exists() and set(json.loads(path.read_text())["seeds"]) >= set(seeds)
 
 
 def _stability(method: str, root: Path, profile: str, dataset: str, seeds, counts) -> dict:

@@ -121,15 +121,11 @@ def sweep(
     # A bar for people at a terminal; none in notebooks and logs, where it is only noise.
     progress = progress and sys.stderr.isatty()
     root = Path(root or default_results_dir())
-    grid, seeds = list(grid), list(seeds)
-    paths = [record_path(root, profile, dataset, model, c, s) for c in grid for s in seeds]
+    seeds = list(seeds)
+    runs = [(c, s) for c in grid for s in seeds]
+    paths = [record_path(root, profile, dataset, model, c, s) for c, s in runs]
     clean_stale(root / profile / dataset / model)
-    jobs = [
-        (c, s)
-        for c in grid
-        for s in seeds
-        if not usable(record_path(root, profile, dataset, model, c, s))
-    ]
+    jobs = [job for job, path in zip(runs, paths) if not usable(path)]
     if not jobs:
         return paths
     where = f"{dataset} {model}"
@@ -142,9 +138,7 @@ def sweep(
         else:
             outcome = _run_local(*run, workers=workers, **settings)
     except Interrupted as stop:
-        written = sum(
-            1 for c, s in jobs if record_path(root, profile, dataset, model, c, s).exists()
-        )
+        written = sum(record_path(root, profile, dataset, model, c, s).exists() for c, s in jobs)
         raise Interrupted(stop.signum, written, len(jobs) - written, where) from None
     _report(where, outcome, len(jobs))
     return paths
@@ -177,10 +171,6 @@ def _run_local(
     return outcome
 
 
-def _settings(config: dict) -> str:
-    return " ".join(f"{k}={v}" for k, v in config.items())
-
-
 def _report(where: str, outcome: SweepOutcome, n_jobs: int) -> None:
     """Say what was skipped (another sweep's runs), and raise for runs that failed."""
     if outcome.busy:
@@ -193,8 +183,9 @@ def _report(where: str, outcome: SweepOutcome, n_jobs: int) -> None:
         )
     if outcome.failures:
         config, seed, message = outcome.failures[0]
+        settings = " ".join(f"{k}={v}" for k, v in config.items())
         raise RunsFailed(
             f"{len(outcome.failures)} of {n_jobs} runs of {where} failed and wrote no record "
-            f"(the other runs' records are kept); first: {_settings(config)} seed {seed}: "
+            f"(the other runs' records are kept); first: {settings} seed {seed}: "
             f"{message}"
         )

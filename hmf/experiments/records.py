@@ -487,8 +487,7 @@ def clean_stale(folder: Path) -> int:
                 continue
         except FileNotFoundError:
             continue
-        record = lock.with_name(lock.name[1:].removesuffix(".lock") + ".json")
-        candidate = RunLock(record)
+        candidate = RunLock(lock.with_name(lock.name[1:].removesuffix(".lock") + ".json"))
         if candidate.path in _HELD:
             continue
         if candidate.acquire():  # nobody held it: its owner is gone
@@ -560,22 +559,26 @@ def records_frame(records: Iterable[Record]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def current_commit() -> str:
-    """The repository's short commit; ``$HMF_COMMIT`` where the code runs from a copy without
-    ``.git`` (a working tree sent to a GPU machine, say)."""
-    if os.environ.get("HMF_COMMIT"):
-        return os.environ["HMF_COMMIT"]
+def git(*args: str) -> str | None:
+    """What ``git <args>`` prints in this package's repository; None where git fails or prints
+    nothing (no git, no repository)."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", *args],
             capture_output=True,
             text=True,
             cwd=Path(__file__).resolve().parent,
             timeout=10,
         )
-        return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+
+
+def current_commit() -> str:
+    """The repository's short commit; ``$HMF_COMMIT`` where the code runs from a copy without
+    ``.git`` (a working tree sent to a GPU machine, say)."""
+    return os.environ.get("HMF_COMMIT") or git("rev-parse", "--short", "HEAD") or "unknown"
 
 
 def environment() -> dict[str, Any]:

@@ -92,13 +92,8 @@ def fit_config(
     """Train ``model`` from a configuration dict; returns the trainer's ``FitResult`` (with the
     parameters, which records do not keep). ``max_epochs`` defaults to the ``book`` profile's."""
     entry = registry.get(model)
-    return entry.fit(
-        split,
-        dict(config),
-        int(seed),
-        int(max_epochs or _max_epochs(entry, get_profile("book"))),
-        int(patience),
-    )
+    max_epochs = max_epochs or _max_epochs(entry, get_profile("book"))
+    return entry.fit(split, dict(config), int(seed), int(max_epochs), int(patience))
 
 
 def to_record(
@@ -218,23 +213,14 @@ def run_one(
     entry, prof = registry.get(model), get_profile(profile)
     entry.check_config(config)
     check_memory(split, model, config)
-    result = entry.fit(
-        split,
-        dict(config),
-        int(seed),
-        int(max_epochs or _max_epochs(entry, prof)),
-        int(patience or prof.patience),
-    )
+    max_epochs, patience = max_epochs or _max_epochs(entry, prof), patience or prof.patience
+    result = entry.fit(split, dict(config), int(seed), int(max_epochs), int(patience))
     record = to_record(split, model, config, seed, profile, result, environment())
     problem = divergence(record)
     if problem:
-        raise TrainingDiverged(f"{_describe(split, model, config, seed)}: {problem}")
+        settings = ", ".join(f"{k}={v}" for k, v in config.items())
+        raise TrainingDiverged(f"{model} on {split.dataset} ({settings}, seed {seed}): {problem}")
     return record
-
-
-def _describe(split, model: str, config: dict, seed: int) -> str:
-    settings = ", ".join(f"{k}={v}" for k, v in config.items())
-    return f"{model} on {split.dataset} ({settings}, seed {seed})"
 
 
 def divergence(record: Record) -> str | None:

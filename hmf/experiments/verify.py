@@ -39,7 +39,6 @@ import dataclasses
 import heapq
 import math
 import os
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -54,6 +53,7 @@ from hmf.experiments.records import (
     RecordError,
     check_history,
     default_results_dir,
+    git,
     read_record,
 )
 from hmf.experiments.trainers import run_one
@@ -193,20 +193,6 @@ def rotation_buckets(
         k = min(len(entries), k + max(1, k // 50))
 
 
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", *args],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parent,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
-
-
 def rotation_index(n_buckets: int) -> tuple[int, str]:
     """This commit's bucket and why: ``$HMF_ROTATION_INDEX`` if set, else the commit's number
     (``git rev-list --count HEAD``) mod ``n_buckets``; in a shallow clone, where that number is
@@ -220,11 +206,11 @@ def rotation_index(n_buckets: int) -> tuple[int, str]:
         except ValueError:
             raise UsageError(f"HMF_ROTATION_INDEX must be an integer, got {configured!r}") from None
         return n % n_buckets, f"HMF_ROTATION_INDEX={n}"
-    if _git("rev-parse", "--is-shallow-repository") == "false":
-        count = _git("rev-list", "--count", "HEAD")
+    if git("rev-parse", "--is-shallow-repository") == "false":
+        count = git("rev-list", "--count", "HEAD")
         if count is not None:
             return int(count) % n_buckets, f"commit number {count}"
-    sha = _git("rev-parse", "HEAD") or os.environ.get("HMF_COMMIT")
+    sha = git("rev-parse", "HEAD") or os.environ.get("HMF_COMMIT")
     if sha:
         try:
             return int(sha[:12], 16) % n_buckets, f"commit {sha[:12]} (shallow clone: by hash)"

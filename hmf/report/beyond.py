@@ -23,7 +23,14 @@ from hmf.experiments.records import config_key
 from hmf.experiments.selection import selected_config
 from hmf.fitting import EarlyStopping
 from hmf.report import common
-from hmf.report.common import dataset_label, fmt, profile_name, rows_of, substitute_label
+from hmf.report.common import (
+    dataset_label,
+    fmt,
+    join,
+    profile_name,
+    rows_of,
+    substitute_label,
+)
 from hmf.report.figures import FIGURES, opaque, save, stamp
 from hmf.split import split_for
 
@@ -521,10 +528,6 @@ def costs(profile=None) -> pd.DataFrame:
     return out.rename(columns={"minutes": "training minutes"})
 
 
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -578,7 +581,7 @@ def beyond_findings(profile=None) -> str:
         f"on validation, MF's best test RMSE is {'; '.join(parts)} - means of five seeds, † where "
         f"Tukey's HSD (α = 0.05) finds MF and HMF different. {lead}"
         + (
-            f" {_join(absent)} {'has' if len(absent) == 1 else 'have'} no such runs yet."
+            f" {join(absent)} {'has' if len(absent) == 1 else 'have'} no such runs yet."
             if absent
             else ""
         )
@@ -707,7 +710,7 @@ def start_finding(profile=None) -> str:
         f"these {runs} runs as they are (their first epoch beats the starting parameters); "
         f"{sooner} would stop sooner"
         + (
-            f", which moves the mean test RMSE of {_join(moved)}."
+            f", which moves the mean test RMSE of {join(moved)}."
             if moved
             else ", with the same best epoch or the same test RMSE, so no mean moves."
         )

@@ -155,8 +155,7 @@ def _ranking(claim: Claim, evidence: dict) -> tuple[str, str]:
             continue
         s = experiments.summarize(chosen, metrics).loc[dataset]
         ours = {m: s[m].idxmax() for m in metrics}
-        label = dataset_label(dataset.removesuffix("-implicit"))
-        label += " implicit substitute" if dataset.endswith("-implicit") else ""
+        label = common.substitute_label(dataset)
         text = (
             f"{label}: {registry.label(model)} HR {s.loc[model, hr]:.3f} "
             f"(best: {registry.label(ours[hr])}), "

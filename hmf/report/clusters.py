@@ -10,7 +10,7 @@ import pandas as pd
 
 from hmf import registry
 from hmf.experiments.clusters import METHODS, load_cluster_study
-from hmf.report.common import dataset_label, profile_name
+from hmf.report.common import dataset_label, join, profile_name
 from hmf.report.figures import FIGURES, missing_dataset, opaque, save, stamp
 
 __all__ = [
@@ -128,23 +128,22 @@ def cluster_table(profile=None) -> pd.DataFrame:
     summary = cluster_summary(profile)
     if not len(summary):
         return pd.DataFrame()
-    rows = []
-    for (dataset, method), row in summary.iterrows():
-        rows.append(
-            {
-                "data set": dataset_label(dataset),
-                "clusters": METHOD_LABELS[method],
-                "genre coherence ÷ null": _x(row["item genre lift"]),
-                "clusters beyond null 95 %": _f(row["item genre share"]),
-                "seeds p < 0.05 (genres)": _sig(row, "item genre"),
-                "gender coherence ÷ null": _x(row["user gender lift"]),
-                "seeds p < 0.05 (Tables 4c/4d test)": _sig(row, "preference"),
-                "item ARI across seeds": _f(row["item ari"], 3),
-                "item top-member overlap": _f(row["item top_overlap"]),
-                "matched affinity r": _f(row.get("affinity_r")),
-                "effective clusters per item": _f(row["item effective"], 1),
-            }
-        )
+    rows = [
+        {
+            "data set": dataset_label(dataset),
+            "clusters": METHOD_LABELS[method],
+            "genre coherence ÷ null": _x(row["item genre lift"]),
+            "clusters beyond null 95 %": _f(row["item genre share"]),
+            "seeds p < 0.05 (genres)": _sig(row, "item genre"),
+            "gender coherence ÷ null": _x(row["user gender lift"]),
+            "seeds p < 0.05 (Tables 4c/4d test)": _sig(row, "preference"),
+            "item ARI across seeds": _f(row["item ari"], 3),
+            "item top-member overlap": _f(row["item top_overlap"]),
+            "matched affinity r": _f(row.get("affinity_r")),
+            "effective clusters per item": _f(row["item effective"], 1),
+        }
+        for (dataset, method), row in summary.iterrows()
+    ]
     return pd.DataFrame(rows).set_index(["data set", "clusters"])
 
 
@@ -161,13 +160,7 @@ def coherence_table(profile=None) -> pd.DataFrame:
             for label in LABEL_NAMES
             if f"{label} lift" in row
         }
-    frame = pd.DataFrame(out).T
-    frame.index.names = ["data set", "clusters"]
-    return frame
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return pd.DataFrame(out).T.rename_axis(["data set", "clusters"])
 
 
 def cluster_findings(profile=None) -> dict[str, str]:
@@ -310,7 +303,7 @@ def cluster_closing(profile=None) -> str:
         ]
         parts.append(
             f"on {dataset_label(dataset)}, genre coherence ÷ null and item ARI between seeds "
-            f"are {_join(cells)}"
+            f"are {join(cells)}"
         )
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]
@@ -337,17 +330,10 @@ def coherence_histogram(dataset: str, profile=None, label: str = "item genre"):
     everything = np.concatenate([*values.values(), *nulls.values()])
     bins = np.linspace(0, max(float(np.quantile(everything, 0.995)), 1e-3), 40)
     ax.hist(nulls["hmf"], bins=bins, density=True, color="0.82", label="null for HMF's members")
+    step = dict(bins=bins, density=True, histtype="step")
     if len(nulls["hmf-nearest"]):
-        ax.hist(
-            nulls["hmf-nearest"],
-            bins=bins,
-            density=True,
-            histtype="step",
-            linewidth=1.4,
-            color="0.35",
-            linestyle=":",
-            label="null for HMF's nearest items",
-        )
+        nearest = dict(color="0.35", linestyle=":", label="null for HMF's nearest items")
+        ax.hist(nulls["hmf-nearest"], **step, linewidth=1.4, **nearest)
     styles = {
         "hmf": ("tab:blue", "-"),
         "hmf-nearest": ("tab:purple", "--"),
@@ -355,16 +341,8 @@ def coherence_histogram(dataset: str, profile=None, label: str = "item genre"):
     }
     for method in drawn:
         colour, line = styles[method]
-        ax.hist(
-            values[method],
-            bins=bins,
-            density=True,
-            histtype="step",
-            linewidth=1.8,
-            color=colour,
-            linestyle=line,
-            label=METHOD_LABELS[method],
-        )
+        legend = METHOD_LABELS[method]
+        ax.hist(values[method], **step, linewidth=1.8, color=colour, linestyle=line, label=legend)
     ax.set_xlabel(f"{LABEL_NAMES[label]}: coherence of a cluster's members")
     ax.set_ylabel("density")
     ax.legend(frameon=False, fontsize=8)

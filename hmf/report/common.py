@@ -44,6 +44,11 @@ def substitute_label(name: str) -> str:
     return label + (" implicit substitute" if name.endswith("-implicit") else "")
 
 
+def join(parts: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def task_of(models) -> str:
     return registry.get(tuple(models)[0]).task
 
@@ -71,3 +76,8 @@ def records(table: str, profile=None, **options):
     return experiments.ensure_records(
         DATASETS[task_of(models)], models, profile_name(profile), study=study, **options
     )
+
+
+def table_frame(table: str, profile=None) -> pd.DataFrame:
+    """The records frame (:func:`hmf.experiments.records_frame`) of :func:`records`."""
+    return experiments.records_frame(records(table, profile)[0])

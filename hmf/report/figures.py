@@ -159,14 +159,8 @@ def interactions_per(ax, interactions: pd.DataFrame, column: str, noun: str) -> 
 def rating_histogram(ax, interactions: pd.DataFrame, implicit: bool) -> None:
     """Bar chart of the rating values; for implicit feedback, a note instead of one bar."""
     if implicit:
-        ax.text(
-            0.5,
-            0.5,
-            "implicit feedback:\nevery interaction counts as 1",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-        )
+        note = "implicit feedback:\nevery interaction counts as 1"
+        ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return
     values = interactions["rating"].value_counts().sort_index()
@@ -254,15 +248,8 @@ def stamp(fig, profile: str, dataset: str, verified: bool = True):
     """Write what produced a figure into its bottom edge - profile, data (and whether the copy
     was verified) and commit - so a copy dropped into slides still says where it came from."""
     copy = "" if verified else " (unverified copy)"
-    fig.text(
-        0.995,
-        0.005,
-        f"hmf {current_commit()} · profile {profile} · {dataset_label(dataset)}{copy}",
-        ha="right",
-        va="bottom",
-        fontsize=6,
-        color="0.45",
-    )
+    text = f"hmf {current_commit()} · profile {profile} · {dataset_label(dataset)}{copy}"
+    fig.text(0.995, 0.005, text, ha="right", va="bottom", fontsize=6, color="0.45")
     return fig
 
 
@@ -377,8 +364,7 @@ def affinity_heatmap(affinity: pd.DataFrame, order: tuple, profile: str, dataset
         aspect="auto",
         interpolation="nearest",
     )
-    ax.set_xlabel("item cluster (reordered)")
-    ax.set_ylabel("user cluster (reordered)")
+    ax.set(xlabel="item cluster (reordered)", ylabel="user cluster (reordered)")
     fig.colorbar(image, label="inner product")
     stamp(opaque(fig), profile, dataset, verified)
     plt.close(fig)

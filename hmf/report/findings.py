@@ -4,6 +4,7 @@ prose, the grid exceptions as a table, and the note shown only when a table lack
 
 from __future__ import annotations
 
+import collections
 import html
 import inspect
 
@@ -27,6 +28,7 @@ from hmf.report.common import (
 from hmf.report.diagnostics import weight_decay_spread
 from hmf.report.tables import TABLE1_FIELDS, depth_summary, table1
 
+_join = common.join  # "a, b and c"
 VERDICT_MARKS = {  # a symbol beside the word: the verdict never rests on colour alone
     "reproduced": "✓",
     "partly": "◐",
@@ -35,18 +37,12 @@ VERDICT_MARKS = {  # a symbol beside the word: the verdict never rests on colour
 }
 
 
-def _join(parts: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+_RATINGS = {"validation": "validation rating", "test": "test rating", "train": "training rating"}
 
 
 def _count(n: int, noun: str) -> str:
     """``1 user``, ``3 items`` (``validation`` and ``test`` counts are of ratings)."""
-    noun = {
-        "validation": "validation rating",
-        "test": "test rating",
-        "train": "training rating",
-    }.get(noun, noun.removesuffix("s"))
+    noun = _RATINGS.get(noun, noun.removesuffix("s"))
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
@@ -71,7 +67,7 @@ def selected_means(frame: pd.DataFrame, dataset: str, metric: str) -> dict[str, 
 
 
 def _frame(table: str, profile) -> pd.DataFrame:
-    return experiments.records_frame(common.records(table, profile)[0])
+    return common.table_frame(table, profile)
 
 
 def _best(values: dict[str, float], metric: str) -> str:
@@ -121,54 +117,48 @@ def landing(claims: pd.DataFrame, profile=None) -> dict[str, str]:
     counts, name = verdict_counts(claims), common.profile_name(profile)
     accuracy = _frame("table3a", name)
     reference = _frame("reference", name)
-    ranking = common.records("table3b", name, run_missing=False)
-    out = {
+    gaps = _hmf_against_paper(accuracy)
+    return {
         "n_claims": str(len(claims)),
         "n_reproduced": str(counts["reproduced"]),
         "n_partly": str(counts["partly"]),
         "n_not_reproduced": str(counts["not reproduced"]),
         "n_not_computed": str(counts["not computed"]),
         "profile": name,
-        "n_records": f"{_n_records(name):,}",
+        "n_records": f"{len(experiments.load_records(experiments.default_results_dir(), name)):,}",
+        "hmf_agreement": _hmf_agreement(accuracy),
+        "hmf_gap": f"{max(abs(o - t) for o, t in gaps.values()):.3f}" if gaps else "(no records)",
+        "reproduced_claims": "\n".join(
+            f"- {claim}: {row['ours']}."
+            for claim, row in claims.iterrows()
+            if str(row["verdict"]).startswith("reproduced")
+        ),
+        "ranking_differs": ranking_differs(accuracy),
+        "mf_reason": mf_against_reference(accuracy, reference),
+        "data_reason": _data_reason(),
     }
-    out["hmf_agreement"] = _hmf_agreement(accuracy)
-    gaps = [
-        abs(v["mean"] - paper.TABLE3_RATING[(d, "hmf")]["rmse"])
-        for d in DATASETS["rating"]
-        for m, v in selected_means(accuracy, d, "rmse").items()
-        if m == "hmf"
-    ]
-    out["hmf_gap"] = f"{max(gaps):.3f}" if gaps else "(no records)"
-    out["reproduced_claims"] = "\n".join(
-        f"- {claim}: {row['ours']}."
-        for claim, row in claims.iterrows()
-        if str(row["verdict"]).startswith("reproduced")
-    )
-    out["ranking_differs"] = ranking_differs(accuracy)
-    out["mf_reason"] = mf_against_reference(accuracy, reference)
-    out["data_reason"] = _data_reason(ranking[1])
+
+
+def _hmf_against_paper(frame: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Per rating data set with HMF records: HMF's mean test RMSE and the paper's."""
+    out = {}
+    for dataset in DATASETS["rating"]:
+        ours = selected_means(frame, dataset, "rmse").get("hmf")
+        theirs = paper.TABLE3_RATING.get((dataset, "hmf"), {}).get("rmse")
+        if ours is not None and theirs is not None:
+            out[dataset] = (ours["mean"], theirs)
     return out
-
-
-def _n_records(profile: str) -> int:
-    return len(experiments.load_records(experiments.default_results_dir(), profile))
 
 
 def _hmf_agreement(frame: pd.DataFrame) -> str:
     """HMF's test RMSE per rating data set against the paper's, and the largest gap."""
-    parts, gaps = [], []
-    for dataset in DATASETS["rating"]:
-        ours = selected_means(frame, dataset, "rmse").get("hmf")
-        theirs = paper.TABLE3_RATING.get((dataset, "hmf"), {}).get("rmse")
-        if ours is None or theirs is None:
-            continue
-        parts.append(f"{ours['mean']:.3f} on {dataset_label(dataset)} (paper: {theirs:.3f})")
-        gaps.append(abs(ours["mean"] - theirs))
-    if not parts:
+    gaps = _hmf_against_paper(frame)
+    if not gaps:
         return "No HMF records under this profile yet."
+    parts = [f"{o:.3f} on {dataset_label(d)} (paper: {t:.3f})" for d, (o, t) in gaps.items()]
     return (
         f"{registry.label('hmf')}'s own test RMSE is {_join(parts)}: "
-        f"within {max(gaps):.3f} of the paper's on every data set."
+        f"within {max(abs(o - t) for o, t in gaps.values()):.3f} of the paper's on every data set."
     )
 
 
@@ -219,7 +209,7 @@ def mf_against_reference(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
     )
 
 
-def _data_reason(missing: dict) -> str:
+def _data_reason() -> str:
     """Table 1's copies: which data sets differ from the paper's and by how much."""
     frame = table1(tuple(paper.TABLE1))
     parts = []
@@ -264,7 +254,7 @@ def hardware(profile=None) -> str:
     found = experiments.load_records(
         experiments.default_results_dir(), common.profile_name(profile)
     )
-    groups: dict[str, int] = {}
+    groups = collections.Counter()
     for r in found:
         env = r.environment or {}
         device = str(env.get("device", "unknown"))
@@ -274,10 +264,10 @@ def hardware(profile=None) -> str:
             if device.startswith("cpu")
             else device.removeprefix("gpu:")
         ) + (f" (JAX {jax})" if jax else "")
-        groups[where] = groups.get(where, 0) + 1
+        groups[where] += 1
     if not groups:
         return "no records yet"
-    return _join([f"{n:,} on {where}" for where, n in sorted(groups.items(), key=lambda x: -x[1])])
+    return _join([f"{n:,} on {where}" for where, n in groups.most_common()])
 
 
 # -- chapters ----------------------------------------------------------------------------------
@@ -348,14 +338,9 @@ def ranking_sentence(frame: pd.DataFrame) -> str:
     for dataset in DATASETS["ranking"]:
         part = rows_of(frame, dataset)
         chosen = experiments.select(part, metrics[0]) if len(part) else part  # by HR@10, as Table 3
-        means = {
-            metric: chosen.groupby("model")[f"test {metric}"].mean().to_dict()
-            if len(chosen)
-            else {}
-            for metric in metrics
-        }
-        if not means[metrics[0]] or model not in means[metrics[0]]:
+        if not len(chosen) or model not in set(chosen["model"]):
             continue
+        means = {m: chosen.groupby("model")[f"test {m}"].mean().to_dict() for m in metrics}
         label = dataset_label(dataset.removesuffix("-implicit"))
         label += " (implicit substitute)" if dataset.endswith("-implicit") else ""
         cells = []
@@ -416,12 +401,13 @@ def loss_curve_findings(profile=None) -> str:
     epochs, ciao = [], ""
     for dataset in DATASETS["rating"]:
         s = selected_means(frame, dataset, "rmse")
-        if "mf" in s and "hmf" in s:
-            epochs.append(
-                f"{s['hmf']['epochs']:.0f} epochs on {dataset_label(dataset)} "
-                f"({registry.label('mf')}: {s['mf']['epochs']:.0f})"
-            )
-        if dataset == "ciao" and "mf" in s and "hmf" in s:
+        if "mf" not in s or "hmf" not in s:
+            continue
+        epochs.append(
+            f"{s['hmf']['epochs']:.0f} epochs on {dataset_label(dataset)} "
+            f"({registry.label('mf')}: {s['mf']['epochs']:.0f})"
+        )
+        if dataset == "ciao":
             ciao = (
                 f"On {dataset_label(dataset)}, {registry.label('mf')}'s best mean validation "
                 f"RMSE is {s['mf']['validation']:.3f} and {registry.label('hmf')}'s "
@@ -433,8 +419,7 @@ def loss_curve_findings(profile=None) -> str:
             f"The selected {registry.label('hmf')} runs stop early after a median of "
             f"{_join(epochs)}."
         )
-    sentences.append(ciao)
-    sentences.append(weight_decay_sentence(name))
+    sentences += [ciao, weight_decay_sentence(name)]
     return box(sentences) or "No records under this profile yet."
 
 
@@ -592,10 +577,9 @@ def depth_findings(profile=None) -> str:
         if summary:
             hr = {d: summary[d]["hit_ratio@10"] for d in DEPTHS if d in summary}
             low, high = min(hr, key=hr.get), max(hr, key=hr.get)
-            label = dataset_label(dataset.removesuffix("-implicit"))
-            label += " implicit substitute" if dataset.endswith("-implicit") else ""
             sentences.append(
-                f"{registry.label(HMF['ranking'])}'s HR@10 on the {label} ranges from "
+                f"{registry.label(HMF['ranking'])}'s HR@10 on the {substitute_label(dataset)} "
+                "ranges from "
                 f"{hr[low]:.3f} (depth {low}) to {hr[high]:.3f} (depth {high})."
             )
             break

@@ -133,16 +133,8 @@ def accuracy_table(frame: pd.DataFrame, datasets, methods) -> pd.DataFrame:
             rows.append(row | _paper_cells(dataset, method, metrics))
     frame = pd.DataFrame(rows).set_index(["dataset", "method"])[
         [c for m in metrics for c in (m, f"paper {m}")]
-        + [
-            "train s",
-            "paper train s (CPU / GPU)",
-            "inference s",
-            "paper inference s (CPU / GPU)",
-            "seeds",
-            "configurations run",
-            "copy",
-            "selected configuration",
-        ]
+        + ["train s", "paper train s (CPU / GPU)", "inference s", "paper inference s (CPU / GPU)"]
+        + ["seeds", "configurations run", "copy", "selected configuration"]
     ]
     return frame.astype({"train s": object, "inference s": object}).where(frame.notna(), "")
 
@@ -197,8 +189,7 @@ def _view(table: str, doc: str):
 
     def build(profile=None) -> pd.DataFrame:
         models, study = common.TABLES[table]
-        frame = experiments.records_frame(common.records(table, profile)[0])
-        task = common.task_of(models)
+        frame, task = common.table_frame(table, profile), common.task_of(models)
         if study == "depth":
             return depth_table(frame, common.DATASETS[task], METRICS[task])
         return accuracy_table(frame, common.DATASETS[task], models)
@@ -247,12 +238,8 @@ def protocol_table(frame: pd.DataFrame, datasets, models) -> pd.DataFrame:
             row["seeds"] = int(s["seeds"]) if s else 0
             row["selected configuration"] = s["config"] if s else ""
             rows.append(row)
-    columns = [*PROTOCOL_LABELS.values(), "seeds", "selected configuration"]
-    if not rows:
-        return pd.DataFrame(columns=["dataset", "method", *columns]).set_index(
-            ["dataset", "method"]
-        )
-    return pd.DataFrame(rows).set_index(["dataset", "method"])[columns]
+    columns = ["dataset", "method", *PROTOCOL_LABELS.values(), "seeds", "selected configuration"]
+    return pd.DataFrame(rows, columns=columns).set_index(["dataset", "method"])
 
 
 def _short(model: str) -> str:
@@ -301,20 +288,16 @@ def protocol_flips(frame: pd.DataFrame, datasets, models) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["dataset", "metric"]) if rows else pd.DataFrame()
 
 
-def _protocol_frame(profile=None) -> pd.DataFrame:
-    return experiments.records_frame(common.records("protocols", profile)[0])
-
-
 def ranking_protocols(profile=None) -> pd.DataFrame:
     """Ours: the ranking models and baselines, sampled and full test metrics side by side."""
-    models = common.TABLES["protocols"][0]
-    return protocol_table(_protocol_frame(profile), common.DATASETS["ranking"], models)
+    frame, models = common.table_frame("protocols", profile), common.TABLES["protocols"][0]
+    return protocol_table(frame, common.DATASETS["ranking"], models)
 
 
 def ranking_flips(profile=None) -> pd.DataFrame:
     """Ours: which orderings of the ranking models change from sampled to full ranking."""
-    models = common.TABLES["protocols"][0]
-    return protocol_flips(_protocol_frame(profile), common.DATASETS["ranking"], models)
+    frame, models = common.table_frame("protocols", profile), common.TABLES["protocols"][0]
+    return protocol_flips(frame, common.DATASETS["ranking"], models)
 
 
 def not_computed(table: str, profile=None) -> pd.DataFrame:
@@ -326,21 +309,14 @@ def not_computed(table: str, profile=None) -> pd.DataFrame:
         base = dataset.removesuffix("-implicit")
         if dataset in missing:
             spec = data.get_spec(base)
-            rows.append(
-                {
-                    "dataset": dataset,
-                    "status": "data not available here",
-                    "to compute": f"hmf data fetch {base}" if spec.archive else spec.manual,
-                }
-            )
+            status = "data not available here"
+            how = f"hmf data fetch {base}" if spec.archive else spec.manual
         elif not len(rows_of(frame, dataset)):
-            rows.append(
-                {
-                    "dataset": dataset,
-                    "status": f"no {name!r} records yet",
-                    "to compute": f"hmf sweep --profile {name} --dataset {dataset} --model …",
-                }
-            )
+            status = f"no {name!r} records yet"
+            how = f"hmf sweep --profile {name} --dataset {dataset} --model …"
+        else:
+            continue
+        rows.append({"dataset": dataset, "status": status, "to compute": how})
     if not rows:
         return pd.DataFrame({"status": ["every data set of this table has records"]})
     return pd.DataFrame(rows).set_index("dataset")
