@@ -511,7 +511,7 @@ def costs(profile=None) -> pd.DataFrame:
             rows.append(
                 {
                     "study": {"beyond": "options", "retrain": "retrain protocol"}[study],
-                    "data set": dataset_label(r.dataset),
+                    "data set": substitute_label(r.dataset),
                     "model": registry.label(r.model),
                     "seconds": float(r.train_seconds),
                     "device": r.environment.get("device", ""),
