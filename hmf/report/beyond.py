@@ -335,8 +335,8 @@ def clusters_finding(profile=None) -> str:
             f"{fmt(results[table3]['mean'])} with {table3.split()[1]} clusters, then "
             + ", ".join(f"{fmt(s['mean'], None, s['dagger'])} with {k}" for k, s in more.items())
             + f", against {fmt(mf['mean'])} for MF's best option; a run took "
-            + ", ".join(f"{s['minutes']:.1f}" for s in more.values())
-            + " minutes of training"
+            + join([f"{s['minutes']:.1f}" for s in more.values()])
+            + f" minutes of training ({results[table3]['minutes']:.1f} with the Table 3 counts)"
         )
     return (
         f"With more clusters, {'; '.join(parts)} († where Tukey's HSD finds HMF different from "
