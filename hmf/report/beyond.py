@@ -262,7 +262,8 @@ def _pairs(frame: pd.DataFrame) -> pd.Series:
 def clusters_results(profile=None) -> dict[str, dict[str, dict]]:
     """HMF with more clusters against MF, per data set where the question ran: row label ->
     :func:`compare`'s summary against MF's best option (plus mean ``epochs`` and ``minutes``
-    a run) for MF and HMF as the accuracy study selected them, MF's best over every option of
+    a run, and ``table3``: the summary against HMF's Table 3 selection) for MF and HMF as the
+    accuracy study selected them, MF's best over every option of
     this chapter, and HMF at each larger cluster pair (the Table 3 selection's learning rate
     and decay); HMF's labels start with ``HMF <users>/<items>``."""
     accuracy, frames = question_frames(profile)
@@ -281,12 +282,14 @@ def clusters_results(profile=None) -> dict[str, dict[str, dict]]:
         more = more.assign(variant="HMF " + _pairs(more))
         frame = pd.concat(([] if best == f"mf ({BASELINE})" else [mf_runs]) + [table3, more])
         results = compare(frame, dataset, best)
+        against_table3 = compare(frame, dataset, f"hmf ({BASELINE})")
         chosen = experiments.select(frame, "rmse", by=("dataset", "variant"))
         out[dataset] = {
             names.get(variant, variant): dict(
                 results[variant],
                 epochs=float(runs["epochs"].mean()),
                 minutes=float(runs["train_seconds"].mean()) / 60,
+                table3=against_table3[variant],
             )
             for variant, runs in chosen.groupby("variant", sort=False)
         }
@@ -322,7 +325,7 @@ def _more(results: dict) -> tuple[dict, dict]:
 
 
 def clusters_finding(profile=None) -> str:
-    """One sentence from :func:`clusters_results`."""
+    """The section's sentences from :func:`clusters_results`."""
     found = clusters_results(profile)
     if not found:
         return "No runs with more clusters under this profile yet."
@@ -330,18 +333,26 @@ def clusters_finding(profile=None) -> str:
     for dataset, results in found.items():
         mf, more = _more(results)
         table3 = next(label for label in results if label.endswith("(Table 3)"))
+        counts = table3.split()[1]
+        seeds = [
+            f"{k} {fmt(*s['table3']['diff'])}"
+            + (" (different under Tukey's HSD)" if s["table3"]["dagger"] else "")
+            for k, s in more.items()
+            if s["table3"]["diff"]
+        ]
         parts.append(
-            f"on {dataset_label(dataset)} HMF's test RMSE is "
-            f"{fmt(results[table3]['mean'])} with {table3.split()[1]} clusters, then "
-            + ", ".join(f"{fmt(s['mean'], None, s['dagger'])} with {k}" for k, s in more.items())
-            + f", against {fmt(mf['mean'])} for MF's best option; a run took "
+            f"On {dataset_label(dataset)} HMF's test RMSE is "
+            f"{fmt(results[table3]['mean'], None, results[table3]['dagger'])} "
+            f"with {counts} clusters, then "
+            + join([f"{fmt(s['mean'], None, s['dagger'])} with {k}" for k, s in more.items()])
+            + f", against {fmt(mf['mean'])} for MF's best option († where Tukey's HSD finds HMF "
+            "different from it)."
+            + (f" Seed by seed, against {counts}: {join(seeds)}." if seeds else "")
+            + " A run took "
             + join([f"{s['minutes']:.1f}" for s in more.values()])
-            + f" minutes of training ({results[table3]['minutes']:.1f} with the Table 3 counts)"
+            + f" minutes of training, {results[table3]['minutes']:.1f} with {counts}."
         )
-    return (
-        f"With more clusters, {'; '.join(parts)} († where Tukey's HSD finds HMF different from "
-        "MF's best)."
-    )
+    return " ".join(parts)
 
 
 def clusters_claim(profile=None) -> tuple[str, str]:
