@@ -262,7 +262,8 @@ def _pairs(frame: pd.DataFrame) -> pd.Series:
 def clusters_results(profile=None) -> dict[str, dict[str, dict]]:
     """HMF with more clusters against MF, per data set where the question ran: row label ->
     :func:`compare`'s summary against MF's best option (plus mean ``epochs`` and ``minutes``
-    a run, and ``table3``: the summary against HMF's Table 3 selection) for MF and HMF as the
+    a run, ``table3``: the summary against HMF's Table 3 selection, ``role``: ``mf``,
+    ``mf best``, ``table3`` or ``more``, and ``counts`` of HMF's rows) for MF and HMF as the
     accuracy study selected them, MF's best over every option of
     this chapter, and HMF at each larger cluster pair (the Table 3 selection's learning rate
     and decay); HMF's labels start with ``HMF <users>/<items>``."""
@@ -276,17 +277,22 @@ def clusters_results(profile=None) -> dict[str, dict[str, dict]]:
         best, mf_runs = _best_variant(rows_of(every, dataset, "mf"))
         table3 = rows_of(accuracy, dataset)
         hmf3 = experiments.select(table3[table3["model"] == "hmf"], "rmse")
-        names = {f"mf ({BASELINE})": "MF"}  # MF's best option may be its Table 3 selection
-        names[best] = f"MF, best option ({_variant_text(best)})"
-        names[f"hmf ({BASELINE})"] = f"HMF {_pairs(hmf3).iloc[0]} (Table 3)"
+        # variant -> (row label, role, cluster counts); MF's best may be its Table 3 selection
+        rows = {f"mf ({BASELINE})": ("MF", "mf", None)}
+        rows[best] = (f"MF, best option ({_variant_text(best)})", "mf best", None)
+        counts = _pairs(hmf3).iloc[0]
+        rows[f"hmf ({BASELINE})"] = (f"HMF {counts} (Table 3)", "table3", counts)
         more = more.assign(variant="HMF " + _pairs(more))
+        rows.update({v: (v, "more", v.split()[1]) for v in more["variant"].unique()})
         frame = pd.concat(([] if best == f"mf ({BASELINE})" else [mf_runs]) + [table3, more])
         results = compare(frame, dataset, best)
         against_table3 = compare(frame, dataset, f"hmf ({BASELINE})")
         chosen = experiments.select(frame, "rmse", by=("dataset", "variant"))
         out[dataset] = {
-            names.get(variant, variant): dict(
+            rows[variant][0]: dict(
                 results[variant],
+                role=rows[variant][1],
+                counts=rows[variant][2],
                 epochs=float(runs["epochs"].mean()),
                 minutes=float(runs["train_seconds"].mean()) / 60,
                 table3=against_table3[variant],
@@ -317,11 +323,8 @@ def clusters_table(profile=None) -> pd.DataFrame:
 
 def _more(results: dict) -> tuple[dict, dict]:
     """MF's best option and the larger-cluster HMF rows of one data set's results."""
-    mf = next(s for label, s in results.items() if label.startswith("MF, best"))
-    more = {
-        label.split()[1]: s for label, s in results.items() if label.endswith(tuple("0123456789"))
-    }
-    return mf, more
+    mf = next(s for s in results.values() if s["role"] == "mf best")
+    return mf, {s["counts"]: s for s in results.values() if s["role"] == "more"}
 
 
 def clusters_finding(profile=None) -> str:
@@ -332,8 +335,8 @@ def clusters_finding(profile=None) -> str:
     parts = []
     for dataset, results in found.items():
         mf, more = _more(results)
-        table3 = next(label for label in results if label.endswith("(Table 3)"))
-        counts = table3.split()[1]
+        table3 = next(label for label, s in results.items() if s["role"] == "table3")
+        counts = results[table3]["counts"]
         seeds = [
             f"{k} {fmt(*s['table3']['diff'])}"
             + (" (different under Tukey's HSD)" if s["table3"]["dagger"] else "")
