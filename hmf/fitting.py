@@ -56,14 +56,8 @@ class Stopping:
 
 def start_stopping(n: int, *, patience: int, lower_is_better: bool) -> Stopping:
     """State before the first epoch of ``n`` runs."""
-    return Stopping(
-        lower_is_better,
-        patience,
-        np.full(n, np.nan),
-        np.zeros(n, int),
-        np.zeros(n, int),
-        np.zeros(n, bool),
-    )
+    zeros = np.zeros(n, int)  # shared: updates build new arrays, never write in place
+    return Stopping(lower_is_better, patience, np.full(n, np.nan), zeros, zeros, zeros > 0)
 
 
 def update_stopping(
@@ -99,22 +93,15 @@ class EarlyStopping:
 
     def __init__(self, patience: int, *, lower_is_better: bool = True, restore_best: bool = True):
         self.state = start_stopping(1, patience=patience, lower_is_better=lower_is_better)
-        self.snapshot, self.restore_best, self.last = None, restore_best, (0, float("nan"))
+        self.snapshot, self.restore_best = None, restore_best
+        self.best_epoch, self.best_value = 0, float("nan")
 
     def update(self, epoch: int, value: float, snapshot) -> bool:
         self.state, improved = update_stopping(self.state, epoch, value)
-        self.last = (epoch, float(value))
-        if improved[0] and self.restore_best:
-            self.snapshot = snapshot()
+        if improved[0] or not self.restore_best:
+            self.best_epoch, self.best_value = epoch, float(value)
+            self.snapshot = snapshot() if self.restore_best else None
         return bool(self.state.stopped[0])
-
-    @property
-    def best_epoch(self) -> int:
-        return int(self.state.best_epoch[0]) if self.restore_best else self.last[0]
-
-    @property
-    def best_value(self) -> float:
-        return float(self.state.best[0]) if self.restore_best else self.last[1]
 
     def best(self, last):
         return self.snapshot if self.best_epoch and self.restore_best else last
