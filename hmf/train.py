@@ -51,6 +51,7 @@ __all__ = [
     "init_optimizer",
     "init_params",
     "initial_metrics",
+    "run_keys",
     "sample_negatives",
 ]
 
@@ -229,6 +230,13 @@ def device_data(spec: ModelSpec, split: Split, seed: int, candidates):
     return train, val
 
 
+def run_keys(seed: int) -> tuple[jax.Array, jax.Array]:
+    """A run's initialisation and training keys, both from its seed (:func:`fit`,
+    :func:`hmf.vectorized.fit_many` and :func:`initial_metrics` derive them alike)."""
+    k_init, k_train = jax.random.split(jax.random.key(seed))
+    return k_init, k_train
+
+
 def init_params(spec: ModelSpec, key: jax.Array, split: Split):
     """``spec.init``'s parameters, with what they take from the training ratings
     (``spec.data_init``) set."""
@@ -244,7 +252,7 @@ def initial_metrics(
     """The metrics on ``subset`` of the parameters :func:`fit` with this ``seed`` starts from,
     before its first epoch (what an early-stopping rule counting from epoch 0 would compare
     the first epoch with)."""
-    k_init, _ = jax.random.split(jax.random.key(seed))
+    k_init, _ = run_keys(seed)
     return M.evaluate(spec, init_params(spec, k_init, split), split, subset, seed=seed)
 
 
@@ -293,7 +301,7 @@ def fit(
 
     start = time.perf_counter()
     train, val = device_data(spec, split, seed, candidates)
-    k_init, k_train = jax.random.split(jax.random.key(seed))
+    k_init, k_train = run_keys(seed)
     params = init_params(spec, k_init, split)
     opt_state = init_optimizer(optimizer, params, lr, weight_decay)
     program = epoch_program(spec, batch_size, split.n_items, optimizer)

@@ -59,6 +59,7 @@ from hmf.train import (
     epoch_program,
     init_optimizer,
     init_params,
+    run_keys,
 )
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ def fit_many(
 
     inits, states, k_trains = [], [], []
     for m in members:
-        k_init, k_train = jax.random.split(jax.random.key(m.seed))
+        k_init, k_train = run_keys(m.seed)
         params = init_params(spec, k_init, split)
         inits.append(params)
         states.append(init_optimizer(optimizer, params, m.lr, m.weight_decay))
