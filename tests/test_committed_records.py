@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 
 import pytest
@@ -144,8 +145,11 @@ def test_the_rotation_covers_every_record_in_a_bounded_number_of_commits():
         assert {records[n].model for n in bucket} == models
         assert {records[n].dataset for n in bucket} == datasets
         assert sum(checking.cost(records[n]) for n in bucket) <= checking.ROTATION_BUDGET_SECONDS
-    # K consecutive commit numbers visit every bucket once (about 4,000 records: K ~ 255)
-    assert len(buckets) < 300
+    # K consecutive commit numbers visit every bucket once. K grows with the records; the
+    # coverage rule (every model and data set in every bucket) may cost at most a quarter more
+    # buckets than packing the recorded seconds alone would need.
+    total = sum(checking.cost(r) for r in records.values())
+    assert len(buckets) <= math.ceil(1.25 * total / checking.ROTATION_BUDGET_SECONDS)
     excluded = len(list(RESULTS.glob("book/*/*/*.json"))) - len(entries)
     assert excluded < 0.15 * len(entries)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 from fake_records import fake_record
 
+from hmf import profiles
 from hmf.errors import UsageError
 from hmf.experiments import execution, grids, studies, trainers
 from hmf.experiments.records import (
@@ -524,3 +526,14 @@ def test_selection_check_per_depth_compares_each_depth_with_its_own_selection():
     assert row["book selection's mean validation rmse"] == 1.0
     assert row["book selection still best"] == "no"
     assert selection_check(book, rival, "rmse").iloc[0]["book selection still best"] == "yes"
+
+
+def test_chapters_train_only_on_the_profiles_training_data_sets(planted_in_runner, tmp_path):
+    kwargs = dict(root=tmp_path, progress=False, workers=1)
+    assert studies.ensure_records(["planted"], ["mf"], "smoke", **kwargs) == ([], {})
+    assert not list(tmp_path.rglob("*.json"))  # smoke trains ML-100K and its substitute only
+    smoke = dataclasses.replace(profiles.PROFILES["smoke"], train_datasets=("planted",))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(profiles.PROFILES, "smoke", smoke)
+        records, missing = studies.ensure_records(["planted"], ["mf"], "smoke", **kwargs)
+    assert missing == {} and [r.seed for r in records] == [0]

@@ -305,9 +305,6 @@ BEYOND_REDUCED = {
         patiences=(20,),
     )
 }
-# Under smoke (CI) the studies beyond the paper train on ML-100K and its implicit substitute only
-# (the cluster question too: one configuration shows its code runs).
-SMOKE_BEYOND = ("ml-100k", "ml-100k-implicit")
 # The paper's Section 5.1 conjecture: HMF might match MF on ML-1M with more clusters. Twice and
 # four times the Table 3 selection's counts (HMF's cost grows with the connection matrices).
 MORE_CLUSTERS = {"ml-1m": (2, 4)}
@@ -330,8 +327,8 @@ def beyond_questions(
       :data:`MORE_CLUSTERS` (where the data set has any; 2 under ``smoke``) at ``base``'s
       learning rate and decay (``l2=0`` marks the study).
 
-    Under ``smoke`` one configuration per question, on the data sets of :data:`SMOKE_BEYOND`
-    only; on ML-1M the reduced grid of :data:`BEYOND_REDUCED`. Every
+    Under ``smoke`` one configuration per question; on ML-1M the reduced grid of
+    :data:`BEYOND_REDUCED`. Every
     configuration states its ``l2`` (or ``temperature``), so the study's records never mix
     with the accuracy study's.
     """
@@ -378,7 +375,7 @@ def beyond_questions(
             )
             for k in ((2,) if smoke else MORE_CLUSTERS[dataset])
         ]
-    return {} if smoke and dataset not in SMOKE_BEYOND else out
+    return out
 
 
 def beyond_grid(profile: str, model: str, base: dict[str, Any], *, dataset: str) -> list[dict]:

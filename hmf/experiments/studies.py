@@ -14,7 +14,6 @@ from hmf.data import DataError
 from hmf.errors import RunsFailed, UsageError
 from hmf.experiments.execution import sweep
 from hmf.experiments.grids import (
-    SMOKE_BEYOND,
     beyond_grid,
     beyond_questions,
     depth_grid,
@@ -90,8 +89,6 @@ def study_configs(
     if study == "beyond":
         return beyond_grid(profile, model, base, dataset=dataset)
     if study == "retrain":  # the selection's mean best epoch over its seeds
-        if profile == "smoke" and dataset not in SMOKE_BEYOND:
-            return []
         epochs = [r.best_epoch for r in base_records if r.config == base]
         return [dict(base, retrain_epochs=max(1, round(sum(epochs) / len(epochs))))]
     return depth_grid(profile, model, base, dataset=dataset)
@@ -176,7 +173,8 @@ def ensure_records(
     study: str = "accuracy",
 ):
     """Records of a study's configurations for every (data set, model), training what is
-    missing when ``run_missing`` (default: :func:`run_missing_default`).
+    missing when ``run_missing`` (default: :func:`run_missing_default`) on the profile's
+    ``train_datasets``.
 
     Only records of the study's configurations are returned, so one study's runs never leak
     into another's table. Returns ``(records, missing)`` with ``{dataset: reason}`` for data
@@ -193,9 +191,10 @@ def ensure_records(
         except DataError as exc:
             missing[dataset] = " ".join(str(exc).split())
             continue
+        trains = run_missing and dataset in (prof.train_datasets or [dataset])
         for model in models:
             # the depth grid and the full-ranking selection build on accuracy records
-            if study != "accuracy" and run_missing and registry.get(model).in_paper:
+            if study != "accuracy" and trains and registry.get(model).in_paper:
                 ensure_records(
                     [dataset],
                     [model],
@@ -207,7 +206,7 @@ def ensure_records(
                     run_missing=True,
                 )
             configs = study_configs(study, prof.name, dataset, model, split, root) or []
-            if run_missing and configs:
+            if trains and configs:
                 sweep(
                     dataset,
                     model,
