@@ -1,20 +1,23 @@
 """Seconds per epoch, dense AdamW against the row-lazy AdamW (hmf.lazy), same process.
 
     HMF_DATA_DIR=/path/to/datasets python benchmarks/bench_lazy.py [--datasets ml-100k ciao ml-1m]
-        [--synthetic] [--epochs 3]
+        [--synthetic] [--epochs 3] [--csv PATH]
 
 For HMF 200/100 and 1000/500 (and MF) on each data set, both optimisers train ``--epochs``
 epochs from the same start (learning rate 1e-3, weight decay 1e-4, seed 0, early stopping off);
 the figure is the median wall seconds of epochs 2.. (epoch 1 includes compilation), and the
 ratio dense / lazy. ``--synthetic`` adds a random data set with DIGINETICA's numbers of users,
 items and training interactions (Table 1: 24,933 / 54,859 / 180,894). The last column is the
-largest difference in validation RMSE over the epochs run.
+largest difference in validation RMSE over the epochs run. ``--csv PATH`` also writes the
+table there (the performance appendix shows ``benchmarks/results/bench_lazy.csv``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +27,8 @@ from hmf.experiments.records import describe_machine
 from hmf.split import Split, load_split
 
 CONFIGS = [("mf", None, None), ("hmf", 200, 100), ("hmf", 1000, 500)]
+SYNTHETIC = "random, DIGINETICA's size"
+LABELS = {"ml-100k": "ML-100K", "ciao": "Ciao", "ml-1m": "ML-1M"}  # short: a phone-wide table
 DIGINETICA = (24_933, 54_859, 180_894)
 
 
@@ -79,17 +84,19 @@ def main(argv=None) -> None:
     parser.add_argument("--datasets", nargs="*", default=["ml-100k", "ciao", "ml-1m"])
     parser.add_argument("--synthetic", action="store_true")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--csv", type=Path, help="also write the table to this CSV file")
     args = parser.parse_args(argv)
     if args.epochs < 2:
         parser.error(f"--epochs {args.epochs}: expected at least 2 (epoch 1 compiles)")
     print(describe_machine())
     splits = {name: load_split(name) for name in args.datasets}
     if args.synthetic:
-        splits["synthetic (DIGINETICA's size)"] = synthetic(*DIGINETICA)
+        splits[SYNTHETIC] = synthetic(*DIGINETICA)
     print(
         f"{'data set':<32} {'model':<14} {'dense s':>8} {'lazy s':>8} {'ratio':>6} "
         f"{'max |dRMSE|':>11}"
     )
+    rows = []
     for name, split in splits.items():
         for model, uc, ic in CONFIGS:
             t0 = time.perf_counter()
@@ -102,6 +109,20 @@ def main(argv=None) -> None:
                 f"{gap:>11.2e}   ({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
+            rows.append(
+                {
+                    "data set": LABELS.get(name, name),
+                    "model": label.upper(),
+                    "dense s": round(dense, 3),
+                    "lazy s": round(lazy, 3),
+                    "ratio": round(dense / lazy, 2),
+                    "max Δ RMSE": f"{gap:.1e}",
+                }
+            )
+    if args.csv:  # written whole or not at all
+        part = args.csv.with_name(f".{args.csv.name}.part")
+        pd.DataFrame(rows).to_csv(part, index=False)
+        os.replace(part, args.csv)
 
 
 if __name__ == "__main__":
