@@ -24,11 +24,11 @@ import pandas as pd
 
 from hmf import registry, train
 from hmf.experiments.records import describe_machine
+from hmf.report.common import dataset_label
 from hmf.split import Split, load_split
 
 CONFIGS = [("mf", None, None), ("hmf", 200, 100), ("hmf", 1000, 500)]
 SYNTHETIC = "random, DIGINETICA's size"
-LABELS = {"ml-100k": "ML-100K", "ciao": "Ciao", "ml-1m": "ML-1M"}  # short: a phone-wide table
 DIGINETICA = (24_933, 54_859, 180_894)
 
 
@@ -111,8 +111,8 @@ def main(argv=None) -> None:
             )
             rows.append(
                 {
-                    "data set": LABELS.get(name, name),
-                    "model": label.upper(),
+                    "data set": dataset_label(name),
+                    "model": registry.label(model) + label.removeprefix(model),
                     "dense s": round(dense, 3),
                     "lazy s": round(lazy, 3),
                     "ratio": round(dense / lazy, 2),

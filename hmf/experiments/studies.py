@@ -191,7 +191,7 @@ def ensure_records(
         except DataError as exc:
             missing[dataset] = " ".join(str(exc).split())
             continue
-        trains = run_missing and dataset in (prof.train_datasets or [dataset])
+        trains = run_missing and (prof.train_datasets is None or dataset in prof.train_datasets)
         for model in models:
             # the depth grid and the full-ranking selection build on accuracy records
             if study != "accuracy" and trains and registry.get(model).in_paper:
