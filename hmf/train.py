@@ -188,7 +188,10 @@ def _epoch_program(
         (params, opt_state), totals = train_steps(params, opt_state, batches, mask)
         return params, opt_state, jnp.sum(totals) / n, validate(params, val)
 
-    return jax.jit(epoch)
+    # The parameters and moments are replaced every epoch: XLA reuses their buffers rather
+    # than mapping fresh pages for each epoch's (a large table's first touch costs more than
+    # its update). Callers keep a copy of what they need afterwards.
+    return jax.jit(epoch, donate_argnums=(0, 1))
 
 
 def device_data(spec: ModelSpec, split: Split, seed: int, candidates):
@@ -321,7 +324,9 @@ def fit(
         rows.append(row)
         if callback is not None:
             callback(row)
-        if stopper.update(epoch, val_metrics[metric], lambda p=params, v=val_metrics: (p, v)):
+        # A copy: the next epoch's call takes over these parameters' buffers.
+        snapshot = lambda p=params, v=val_metrics: (jax.tree.map(jnp.copy, p), v)  # noqa: E731
+        if stopper.update(epoch, val_metrics[metric], snapshot):
             break
     best_params, best_val = stopper.best((params, val_metrics))
     seconds = time.perf_counter() - start
