@@ -155,11 +155,19 @@ def _catch_up_rows(theta, m, v, last, end, state, table):
     return d**k * theta - state.lr * moved, m * B1**k, v * B2**k
 
 
+# When a side is updated densely. A lazy update costs about ROWS_PER_SLOT times more per row
+# than a dense one (gathers and scatters read each input once per output), plus ROW_COST
+# elements of per-row work; it pays off once the table has more rows than
+# ``ROWS_PER_SLOT · (1 + ROW_COST / width)`` per index slot of a batch. Calibrated on
+# ``benchmarks/bench_lazy.py`` on a 2-core CPU: ML-1M's sides (4-5 rows a slot) and MF's
+# 20-wide tables on Ciao (9 rows a slot) stay dense, where the lazy update was slower.
+ROWS_PER_SLOT, ROW_COST = 3.5, 60
+
+
 def _is_dense(params, side: str, slots: int) -> bool:
-    # At most twice as many rows as index slots (ML-100K: 625 users, 1,561 items, 1,024 ratings
-    # a batch): a batch holds a large share of the rows, and gathering, catching up and
-    # scattering them costs more than the dense update, which gives the same numbers.
-    return row_leaf(params[side]).shape[0] <= 2 * slots
+    leaf = row_leaf(params[side])
+    width = leaf.size // max(leaf.shape[0], 1)
+    return leaf.shape[0] <= ROWS_PER_SLOT * slots * (1 + ROW_COST / max(width, 1))
 
 
 def batch_rows(params, batch, task: str):

@@ -20,6 +20,31 @@ from hmf.vectorized import fit_many
 N, D, STEPS = 40, 3, 150
 
 
+@pytest.fixture
+def every_side_lazy(monkeypatch):
+    """The trainer updates tables this small densely (:func:`hmf.lazy._is_dense`); these tests
+    are about the lazy path, so every side takes it. Programs traced under the patch are
+    dropped before and after."""
+    monkeypatch.setattr(lazy, "ROWS_PER_SLOT", 0.0)
+    train._epoch_program.cache_clear()
+    yield
+    train._epoch_program.cache_clear()
+
+
+def test_a_side_is_lazy_only_where_its_rows_per_batch_slot_pay_off():
+    """The rule the benchmark calibrated, at the book's data sets' sizes and 1,024 slots."""
+
+    def dense(rows, width):  # np.empty: the shape is what counts, nothing is touched
+        params = {side: FlatEmbedding(np.empty((rows, width), np.float32)) for side in lazy.SIDES}
+        return lazy._is_dense(params, "user", 1024)
+
+    assert dense(1561, 1000)  # ML-100K's items: most rows are in every batch
+    assert dense(4462, 200) and dense(3597, 500)  # ML-1M: HMF 200/100, and 1000/500's items
+    assert not dense(4462, 1000)  # ML-1M 1000/500's users
+    assert dense(9004, 20) and not dense(9004, 100)  # Ciao's items: MF, HMF 200/100
+    assert not dense(24933, 20) and not dense(54859, 20)  # DIGINETICA's size, even MF
+
+
 def _params(rng, hierarchical: bool):
     def table(n, d):
         return jnp.asarray(rng.normal(size=(n, d)), jnp.float32)
@@ -96,9 +121,13 @@ def test_closed_form_equals_stepping_idle_rows_at_float64_without_eps():
         ("bpr-hmf", dict(user_clusters=6, item_clusters=4), True),
     ],
 )
-def test_whole_runs_stop_at_the_same_epoch_with_the_same_metrics(model, kwargs, implicit):
+def test_whole_runs_stop_at_the_same_epoch_with_the_same_metrics(
+    model, kwargs, implicit, every_side_lazy
+):
     split, *_ = planted_split(implicit=implicit)
     spec = registry.make_model(model, **kwargs)
+    params = train.init_params(spec, jax.random.key(0), split)
+    assert not any(lazy._is_dense(params, side, 64) for side in lazy.SIDES)
     runs = [
         train.fit(
             spec,
@@ -115,14 +144,14 @@ def test_whole_runs_stop_at_the_same_epoch_with_the_same_metrics(model, kwargs, 
     dense, mine = runs
     assert (mine.epochs, mine.best_epoch) == (dense.epochs, dense.best_epoch)
     assert len(dense.history) > 5
-    for result in runs:  # 300 users, 200 items, 64 rows a batch: both sides are lazy
+    for result in runs:
         assert result.spec is spec
     test = [metrics.evaluate(spec, r.params, split, "test") for r in runs]
     for name, value in test[0].items():
         assert test[1][name] == pytest.approx(value, abs=2e-3), name
 
 
-def test_vectorized_lazy_runs_equal_one_at_a_time():
+def test_vectorized_lazy_runs_equal_one_at_a_time(every_side_lazy):
     split, *_ = planted_split()
     spec = registry.make_model("hmf", user_clusters=6, item_clusters=4)
     members = [(1e-2, 1e-3, 0), (1e-3, 0.0, 1)]
