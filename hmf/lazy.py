@@ -170,6 +170,14 @@ def _is_dense(params, side: str, slots: int) -> bool:
     return leaf.shape[0] <= ROWS_PER_SLOT * slots * (1 + ROW_COST / max(width, 1))
 
 
+def lazy_sides(params, batch, task: str) -> tuple[str, ...]:
+    """The sides a batch of this shape updates lazily (the others: densely, at every step)."""
+    slots = {"user": batch["user"].shape[0], "item": batch["item"].shape[0]}
+    if task != "rating":
+        slots["item"] += batch["negative"].shape[0]
+    return tuple(side for side in SIDES if not _is_dense(params, side, slots[side]))
+
+
 def batch_rows(params, batch, task: str):
     """Per side, the rows a batch uses (padded with an out-of-range index; None for a side
     updated densely), and the batch re-indexed into them."""
@@ -177,10 +185,10 @@ def batch_rows(params, batch, task: str):
     items = (
         batch["item"] if task == "rating" else jnp.concatenate([batch["item"], batch["negative"]])
     )
-    uniq, local = {}, dict(batch)
+    uniq, local, lazy = {}, dict(batch), lazy_sides(params, batch, task)
     for side, index in (("user", users), ("item", items)):
         n = row_leaf(params[side]).shape[0]
-        if _is_dense(params, side, index.shape[0]):
+        if side not in lazy:
             uniq[side] = None
             continue
         rows, inverse = jnp.unique(index, size=index.shape[0], fill_value=n, return_inverse=True)
@@ -251,10 +259,11 @@ def step(params, state: LazyAdamState, grads, uniq, gathered):
     return new_params, state
 
 
-def catch_up(params, state: LazyAdamState, table):
-    """Every row advanced to the current step; the next window starts there."""
-    new_params, new_mu, new_nu = {}, {}, {}
-    for side in SIDES:
+def catch_up(params, state: LazyAdamState, table, sides=SIDES):
+    """Every row of the lazy ``sides`` advanced to the current step (the others are current at
+    every step); the next window starts there."""
+    new_params, new_mu, new_nu = dict(params), dict(state.mu), dict(state.nu)
+    for side in sides:
         emb = params[side]
         theta, m, v = _catch_up_leaf(
             row_leaf(emb),
