@@ -159,8 +159,9 @@ def _catch_up_rows(theta, m, v, last, end, state, table):
 # than a dense one (gathers and scatters read each input once per output), plus ROW_COST
 # elements of per-row work; it pays off once the table has more rows than
 # ``ROWS_PER_SLOT · (1 + ROW_COST / width)`` per index slot of a batch. Calibrated on
-# ``benchmarks/bench_lazy.py`` on a 2-core CPU: ML-1M's sides (4-5 rows a slot) and MF's
-# 20-wide tables on Ciao (9 rows a slot) stay dense, where the lazy update was slower.
+# ``benchmarks/bench_lazy.py`` on a 2-core CPU: ML-1M's sides in MF and HMF 200/100 (4-5 rows
+# a slot) and MF's 20-wide item table on Ciao (9 rows a slot) stay dense, where the lazy update
+# was slower.
 ROWS_PER_SLOT, ROW_COST = 3.5, 60
 
 

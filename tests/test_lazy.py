@@ -221,7 +221,8 @@ def test_a_run_whose_sides_are_all_dense_follows_adamw():
     split, *_ = planted_split()
     spec = registry.make_model("hmf", user_clusters=6, item_clusters=4)
     params = train.init_params(spec, jax.random.key(0), split)
-    assert lazy.lazy_sides(params, {"user": np.zeros(64), "item": np.zeros(64)}, "rating") == ()
+    batch = {"user": np.zeros(train.BATCH_SIZE), "item": np.zeros(train.BATCH_SIZE)}
+    assert lazy.lazy_sides(params, batch, "rating") == ()
     runs = [
         train.fit(spec, split, lr=1e-2, weight_decay=1e-3, seed=2, max_epochs=6, optimizer=opt)
         for opt in train.OPTIMIZERS
