@@ -171,11 +171,10 @@ def _is_dense(params, side: str, slots: int) -> bool:
     return leaf.shape[0] <= ROWS_PER_SLOT * slots * (1 + ROW_COST / max(width, 1))
 
 
-def lazy_sides(params, batch, task: str) -> tuple[str, ...]:
-    """The sides a batch of this shape updates lazily (the others: densely, at every step)."""
-    slots = {"user": batch["user"].shape[0], "item": batch["item"].shape[0]}
-    if task != "rating":
-        slots["item"] += batch["negative"].shape[0]
+def lazy_sides(params, batch_size: int, task: str) -> tuple[str, ...]:
+    """The sides that batches of ``batch_size`` ratings update lazily (the others: densely, at
+    every step). A ranking batch's item slots also hold its negatives."""
+    slots = {"user": batch_size, "item": batch_size * (1 if task == "rating" else 2)}
     return tuple(side for side in SIDES if not _is_dense(params, side, slots[side]))
 
 
@@ -186,7 +185,7 @@ def batch_rows(params, batch, task: str):
     items = (
         batch["item"] if task == "rating" else jnp.concatenate([batch["item"], batch["negative"]])
     )
-    uniq, local, lazy = {}, dict(batch), lazy_sides(params, batch, task)
+    uniq, local, lazy = {}, dict(batch), lazy_sides(params, users.shape[0], task)
     for side, index in (("user", users), ("item", items)):
         n = row_leaf(params[side]).shape[0]
         if side not in lazy:

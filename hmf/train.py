@@ -148,13 +148,12 @@ def _epoch_program(
         size = xs[1].shape[0]
         table = lazy.window_table(state.origin, size, state.lr, state.weight_decay)
         carry, totals = jax.lax.scan(lazy_step(table), carry, xs)
-        sides = lazy.lazy_sides(params, jax.tree.map(lambda x: x[0], xs[0]), task)
-        return lazy.catch_up(*carry, table, sides), totals
+        return lazy.catch_up(*carry, table, lazy.lazy_sides(params, batch_size, task)), totals
 
     def train_steps(params, opt_state, batches, mask):
         if optimizer_name == "adamw":
             return jax.lax.scan(step, (params, opt_state), (batches, mask))
-        if not lazy.lazy_sides(params, jax.tree.map(lambda x: x[0], batches), task):
+        if not lazy.lazy_sides(params, batch_size, task):
             # Every side dense: AdamW at every step, no windows to catch up.
             return jax.lax.scan(lazy_step(None), (params, opt_state), (batches, mask))
         # Whole windows of LAZY_WINDOW steps, then the rest as one shorter window.

@@ -221,8 +221,7 @@ def test_a_run_whose_sides_are_all_dense_follows_adamw():
     split, *_ = planted_split()
     spec = registry.make_model("hmf", user_clusters=6, item_clusters=4)
     params = train.init_params(spec, jax.random.key(0), split)
-    batch = {"user": np.zeros(train.BATCH_SIZE), "item": np.zeros(train.BATCH_SIZE)}
-    assert lazy.lazy_sides(params, batch, "rating") == ()
+    assert lazy.lazy_sides(params, train.BATCH_SIZE, "rating") == ()
     runs = [
         train.fit(spec, split, lr=1e-2, weight_decay=1e-3, seed=2, max_epochs=6, optimizer=opt)
         for opt in train.OPTIMIZERS
