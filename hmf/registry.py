@@ -40,6 +40,7 @@ __all__ = [
     "REFERENCE_MODELS",
     "RANKING_BASELINES",
     "PROTOCOLS",
+    "EXECUTION_KEYS",
     "get",
     "label",
     "make_model",
@@ -122,6 +123,11 @@ OPTIONAL_KEYS = {"optimizer": "adamw", "l2": 0.0, "biases": 0, "temperature": 1.
 OPTIONAL_KEYS.update(retrain_epochs=None, patience=None)
 OPTIONAL_KEYS["protocol"] = "sampled"
 PROTOCOLS = ("sampled", "full")
+# Keys that choose how a run computes, not what it computes: configurations that differ only in
+# them share one record name, so a sweep resumes and a selection counts across them, and the
+# record's configuration says which was used. hmf.lazy gives dense AdamW's parameters up to eps
+# and rounding (tests/test_lazy.py; whole runs in benchmarks/lazy_whole_runs.py).
+EXECUTION_KEYS = ("optimizer",)
 # Options under which only the dense optimiser is exact: the L2 term's gradient and the biases
 # touch rows outside a batch, which hmf.lazy does not update.
 _DENSE_ONLY = ("l2", "biases")

@@ -180,6 +180,58 @@ def test_run_plan_takes_a_subset_of_the_profiles_seeds(planted_in_runner, tmp_pa
             studies.run_plan(["planted"], ["mf"], "smoke", seeds=bad, **kwargs)
 
 
+def test_the_optimizer_is_not_part_of_a_records_name():
+    config = {"lr": 0.01, "weight_decay": 0.001}
+    assert config_key(dict(config, optimizer="lazy-adamw")) == config_key(config)
+    lazy = _record(config=dict(config, optimizer="lazy-adamw"))
+    frame = records_frame([_record(config=config, seed=1), lazy])
+    assert frame["config"].nunique() == 1
+    assert frame["optimizer"].tolist() == ["adamw", "lazy-adamw"]
+    # studies built on a selection run under their own sweep's optimizer
+    assert selected_config([lazy], "toy", "hmf", "rmse") == config
+
+
+def test_a_lazy_sweep_resumes_a_dense_one(planted_in_runner, tmp_path):
+    kwargs = dict(root=tmp_path, workers=1, progress=False)
+    dense = studies.run_plan(["planted"], ["mf"], "smoke", seeds=[0], **kwargs)
+    before = {p: p.read_bytes() for p in dense}
+    assert studies.run_plan(["planted"], ["mf"], "smoke", optimizer="lazy-adamw", **kwargs) == dense
+    assert {p: p.read_bytes() for p in dense} == before  # recorded runs count as done
+    dense[0].unlink()
+    studies.run_plan(["planted"], ["mf"], "smoke", optimizer="lazy-adamw", **kwargs)
+    again = read_record(dense[0])
+    assert again.config["optimizer"] == "lazy-adamw"  # the record says what trained it
+    first = json.loads(before[dense[0]])
+    assert again.epochs == first["epochs"]
+    assert again.test["rmse"] == pytest.approx(first["test"]["rmse"], abs=1e-4)
+
+
+def test_run_plan_refuses_an_optimizer_a_model_cannot_use(planted_in_runner, tmp_path):
+    kwargs = dict(root=tmp_path, workers=1, progress=False)
+    with pytest.raises(UsageError, match="'etree' trains with the dense adamw only"):
+        studies.run_plan(["planted"], ["etree"], "smoke", optimizer="lazy-adamw", **kwargs)
+    with pytest.raises(UsageError, match="--optimizer 'sgd': expected one of adamw, lazy-adamw"):
+        studies.run_plan(["planted"], ["mf"], "smoke", optimizer="sgd", **kwargs)
+
+
+def test_sweep_refuses_two_runs_of_one_record(planted_in_runner, tmp_path):
+    config = {"lr": 0.01, "weight_decay": 0.0}
+    twice = [config, dict(config, optimizer="lazy-adamw")]
+    with pytest.raises(UsageError, match="two runs of the grid would write lr=0.01_"):
+        execution.sweep("planted", "mf", twice, (0,), profile="smoke", root=tmp_path, workers=1)
+    assert not any(tmp_path.rglob("*.json"))
+
+
+def test_runs_trained_together_share_an_optimizer():
+    shape = dict(weight_decay=0.0, user_clusters=4, item_clusters=2)
+    jobs = [
+        (dict(shape, lr=lr, optimizer=o), 0) for lr in (0.1, 0.01) for o in ("adamw", "lazy-adamw")
+    ]
+    chunks = trainers.plan_chunks("hmf", jobs)
+    assert len(chunks) == 2
+    assert all(len({c.get("optimizer") for c, _ in chunk}) == 1 for chunk in chunks)
+
+
 # --- grids ----------------------------------------------------------------------------------
 
 
@@ -443,6 +495,14 @@ def test_protocol_table_says_whether_the_full_grid_changes_the_pick():
     ]
     changed = diagnostics.protocol_table(book, _frame(better), ["toy"], ["hmf"], "rmse").iloc[0]
     assert changed["same selection"] == "no" and changed["change in test rmse"] == -0.06
+    assert (same["runs by optimizer"], changed["runs by optimizer"]) == ("adamw: 6", "adamw: 9")
+    # a run of the row-lazy AdamW is the same configuration's run, and is counted as its own
+    lazy = [dict(r, config={"lr": 0.0001, "optimizer": "lazy-adamw"}) for r in better]
+    mixed = diagnostics.protocol_table(
+        book, _frame(lazy[:1] + better[1:]), ["toy"], ["hmf"], "rmse"
+    )
+    assert mixed.iloc[0]["same selection"] == "no"
+    assert mixed.iloc[0]["runs by optimizer"] == "adamw: 8; lazy-adamw: 1"
     assert changed["paper protocol: selected configuration"] == config_key({"lr": 0.0001})
     one_seed = [dict(config={"lr": 0.0001}, seed=0, val=0.5, profile="paper")]  # cannot compete
     assert (

@@ -243,6 +243,20 @@ def test_the_depth_study_of_a_model_without_hierarchy(isolated_env, capsys):
     _one_line_error(capsys, "depth study", "'mf' does not have", "expected one of hmf, bpr-hmf")
 
 
+@pytest.mark.parametrize(
+    "model, optimizer, words",
+    [
+        ("etree", "lazy-adamw", ["'etree' trains with the dense adamw only", "applies to mf"]),
+        ("hmf", "lazy", ["--optimizer 'lazy'", "expected one of adamw, lazy-adamw"]),
+    ],
+)
+def test_a_sweep_optimizer_the_model_cannot_use(isolated_env, capsys, model, optimizer, words):
+    argv = ["sweep", "--dataset", "ml-100k", "--model", model, "--optimizer", optimizer]
+    assert main([*argv, "--results-dir", str(isolated_env / "r")]) == 2
+    _one_line_error(capsys, *words)
+    assert not (isolated_env / "r").exists()  # refused before any data set is read
+
+
 def test_results_dir_that_is_a_file(isolated_env, capsys):
     (isolated_env / "r").write_text("")
     argv = ["sweep", "--dataset", "ml-100k", "--model", "mf", "--results-dir"]

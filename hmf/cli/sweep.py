@@ -36,6 +36,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--data-dir")
     parser.add_argument(
+        "--optimizer",
+        help="adamw (default) or lazy-adamw: train the missing runs with the row-lazy AdamW "
+        "(MF and HMF models; the same parameters up to eps, book/performance); a run recorded "
+        "under either counts as done, and each record says which it used",
+    )
+    parser.add_argument(
         "--vectorize",
         action="store_true",
         help="train runs of one model shape together (jax.vmap over lr, weight "
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         vectorize=args.vectorize,
         scheduler=args.scheduler,
         max_members=args.max_members,
+        optimizer=args.optimizer,
     )
     print(f"{len(paths)} records under {profile.name} profile in {root}")
     return 0

@@ -37,7 +37,7 @@ import numpy as np
 from hmf import clusters as C
 from hmf import data
 from hmf.errors import UsageError
-from hmf.experiments.records import default_results_dir, environment, load_records
+from hmf.experiments.records import config_key, default_results_dir, environment, load_records
 from hmf.experiments.selection import selected_config
 from hmf.experiments.studies import ensure_records
 from hmf.experiments.trainers import fit_config
@@ -268,7 +268,7 @@ def run_cluster_study(
         m: {
             r.seed: r.validation["rmse"]
             for r in load_records(root, profile, dataset, m)
-            if r.config == configs[m]
+            if r.key == config_key(configs[m])
         }
         for m in SOURCES
     }

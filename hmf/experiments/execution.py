@@ -25,6 +25,7 @@ What a sweep guarantees:
 
 from __future__ import annotations
 
+import collections
 import os
 import sys
 import warnings
@@ -35,7 +36,7 @@ import jax
 from tqdm import tqdm
 
 from hmf import registry
-from hmf.errors import Interrupted, RunsFailed
+from hmf.errors import Interrupted, RunsFailed, UsageError
 from hmf.experiments.distributed import run_on_cluster
 from hmf.experiments.pool import run_tasks
 from hmf.experiments.records import (
@@ -124,6 +125,12 @@ def sweep(
     seeds = list(seeds)
     runs = [(c, s) for c in grid for s in seeds]
     paths = [record_path(root, profile, dataset, model, c, s) for c, s in runs]
+    if len(set(paths)) < len(paths):
+        twice = next(p for p, n in collections.Counter(paths).items() if n > 1)
+        raise UsageError(
+            f"two runs of the grid would write {twice.name}: configurations that differ only in "
+            f"{', '.join(registry.EXECUTION_KEYS)} are one run"
+        )
     clean_stale(root / profile / dataset / model)
     jobs = [job for job, path in zip(runs, paths) if not usable(path)]
     if not jobs:

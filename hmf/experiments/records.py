@@ -36,6 +36,7 @@ import pandas as pd
 import platformdirs
 
 from hmf.errors import UsageError
+from hmf.registry import EXECUTION_KEYS, OPTIONAL_KEYS
 
 try:  # POSIX: the kernel drops a dead process's lock, so a stale lock is free to take
     import fcntl
@@ -115,9 +116,11 @@ class Record:
 
 
 def config_key(config: dict[str, Any]) -> str:
-    """Readable, stable file-name key of a configuration, e.g. ``lr=0.001_wd=0.0001_uc=200``."""
+    """Readable, stable file-name key of a configuration, e.g. ``lr=0.001_wd=0.0001_uc=200``;
+    :data:`hmf.registry.EXECUTION_KEYS` (the optimizer) are left out, so a lazy-AdamW run and a
+    dense one of the same configuration and seed are one record."""
     parts = []
-    for name in sorted(config):
+    for name in sorted(set(config) - set(EXECUTION_KEYS)):
         value = config[name]
         if isinstance(value, (list, tuple)):
             value = "-".join(str(v) for v in value)
@@ -551,6 +554,7 @@ def records_frame(records: Iterable[Record]) -> pd.DataFrame:
             "train_seconds": r.train_seconds,
             "inference_seconds": r.inference_seconds,
             "device": r.environment.get("device", "unknown"),
+            "optimizer": r.config.get("optimizer", OPTIONAL_KEYS["optimizer"]),
         }
         row.update({f"validation {k}": v for k, v in r.validation.items()})
         row.update({f"test {k}": v for k, v in r.test.items()})

@@ -19,6 +19,7 @@ import pandas as pd
 from statsmodels.stats.multicomp import pairwise_tukeyhsd
 
 from hmf.experiments.records import records_frame
+from hmf.registry import EXECUTION_KEYS
 
 __all__ = [
     "LOWER_IS_BETTER",
@@ -99,7 +100,9 @@ def tukey_against(
 
 
 def selected_config(records, dataset: str, model: str, metric: str) -> dict | None:
-    """The configuration dict :func:`select` picks for (``dataset``, ``model``), or None."""
+    """The configuration dict :func:`select` picks for (``dataset``, ``model``), or None;
+    without the optimizer that trained it (:data:`hmf.registry.EXECUTION_KEYS`), so the studies
+    built on it run with the optimizer their own sweep asks for."""
     mine = [r for r in records if r.dataset == dataset and r.model == model]
     if not mine:
         return None
@@ -107,7 +110,8 @@ def selected_config(records, dataset: str, model: str, metric: str) -> dict | No
     if chosen.empty:
         return None
     key = chosen["config"].iloc[0]
-    return dict(next(r.config for r in mine if r.key == key))
+    config = next(r.config for r in mine if r.key == key)
+    return {k: v for k, v in config.items() if k not in EXECUTION_KEYS}
 
 
 # Mean validation metrics closer than this are a tie (below the four decimals the check shows).

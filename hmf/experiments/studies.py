@@ -23,6 +23,7 @@ from hmf.experiments.records import STUDIES, config_key, default_results_dir, lo
 from hmf.experiments.selection import selected_config
 from hmf.profiles import current_profile, get_profile
 from hmf.split import split_for
+from hmf.train import OPTIMIZERS
 
 __all__ = ["study_configs", "check_study", "run_plan", "ensure_records", "run_missing_default"]
 
@@ -60,6 +61,20 @@ def check_study(study: str, model: str) -> None:
         )
 
 
+def check_optimizer(optimizer: str | None, model: str) -> None:
+    """Refuse an unknown optimizer, or the row-lazy one for a model it cannot update."""
+    if optimizer is None:
+        return
+    if optimizer not in OPTIMIZERS:
+        raise UsageError(f"--optimizer {optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
+    lazy = [name for name, e in registry.MODELS.items() if "optimizer" in e.keys]
+    if optimizer != registry.OPTIONAL_KEYS["optimizer"] and model not in lazy:
+        raise UsageError(
+            f"--optimizer {optimizer}: {model!r} trains with the dense adamw only; the lazy "
+            f"optimizer applies to {', '.join(lazy)}"
+        )
+
+
 def study_configs(
     study: str, profile: str, dataset: str, model: str, split, root: Path
 ) -> list[dict] | None:
@@ -89,7 +104,7 @@ def study_configs(
     if study == "beyond":
         return beyond_grid(profile, model, base, dataset=dataset)
     if study == "retrain":  # the selection's mean best epoch over its seeds
-        epochs = [r.best_epoch for r in base_records if r.config == base]
+        epochs = [r.best_epoch for r in base_records if r.key == config_key(base)]
         return [dict(base, retrain_epochs=max(1, round(sum(epochs) / len(epochs))))]
     return depth_grid(profile, model, base, dataset=dataset)
 
@@ -103,12 +118,14 @@ def run_plan(
     data_dir: str | None = None,
     study: str = "accuracy",
     seeds: Iterable[int] | None = None,
+    optimizer: str | None = None,
     **options,
 ) -> list[Path]:
     """Sweep a study's configurations and the profile's seeds for every (data set, model);
     ``options`` (workers, progress, vectorize, scheduler, max_members) go to :func:`sweep`.
     ``seeds``: a subset of the profile's seeds (a benchmark timing part of a sweep); every
-    seed by default."""
+    seed by default. ``optimizer``: train the missing runs with it (``"lazy-adamw"``); a run
+    recorded under either optimizer counts as done (:data:`hmf.registry.EXECUTION_KEYS`)."""
     prof = get_profile(profile)
     seeds = prof.seeds if seeds is None else list(seeds)
     if not seeds or not set(seeds) <= set(prof.seeds):
@@ -120,6 +137,7 @@ def run_plan(
     datasets, models = list(datasets), list(models)
     for model in models:  # every name checked before hours of training start
         check_study(study, model)
+        check_optimizer(optimizer, model)
     paths: list[Path] = []
     failed: list[str] = []
     for dataset in datasets:
@@ -132,6 +150,10 @@ def run_plan(
                     f"records first: hmf sweep --profile {profile} --dataset "
                     f"{dataset} --model {model}"
                 )
+            if optimizer not in (None, registry.OPTIONAL_KEYS["optimizer"]):
+                configs = [dict(c, optimizer=optimizer) for c in configs]
+                for config in configs:
+                    registry.get(model).check_config(config)
             try:
                 paths += sweep(
                     dataset,

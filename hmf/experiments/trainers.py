@@ -242,8 +242,10 @@ def divergence(record: Record) -> str | None:
 
 
 def shape_key(config: dict[str, Any]) -> str:
-    """What fixes a gradient model's parameter shapes: its configuration less lr and decay."""
-    return config_key({k: v for k, v in config.items() if k not in registry.OPTIMISER_KEYS})
+    """What runs trained together share: the configuration less lr and decay (the parameter
+    shapes), and the optimizer (one program steps them all)."""
+    rest = config_key({k: v for k, v in config.items() if k not in registry.OPTIMISER_KEYS})
+    return f"{rest}_{config.get('optimizer', registry.OPTIONAL_KEYS['optimizer'])}"
 
 
 def run_group(

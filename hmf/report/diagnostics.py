@@ -55,7 +55,8 @@ def protocol_table(
     book: pd.DataFrame, full: pd.DataFrame, datasets, methods, metric: str
 ) -> pd.DataFrame:
     """The paper's protocol so far: the selection rule over every Table 2 configuration with
-    ``book`` or ``paper`` records (``full``, which count where both ran), beside the book's."""
+    ``book`` or ``paper`` records (``full``, which count where both ran), beside the book's,
+    and how many of those runs each optimizer trained (dense or row-lazy AdamW)."""
     rows = []
     for dataset in datasets:
         for method in methods:
@@ -70,6 +71,9 @@ def protocol_table(
                 "dataset": dataset_label(dataset),
                 "method": registry.label(method),
                 "Table 2 configurations run": coverage_text(union, dataset, method, "paper"),
+                "runs by optimizer": "; ".join(
+                    f"{name}: {n:,}" for name, n in union["optimizer"].value_counts().items()
+                ),
             }
             picks = {}
             for name, part in (("paper protocol", union), ("book", mine)):
