@@ -206,6 +206,20 @@ def test_a_lazy_sweep_resumes_a_dense_one(planted_in_runner, tmp_path):
     assert again.test["rmse"] == pytest.approx(first["test"]["rmse"], abs=1e-4)
 
 
+def test_a_paper_sweep_reuses_the_book_runs(planted_in_runner, tmp_path, monkeypatch):
+    grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
+    kwargs = dict(root=tmp_path, workers=1, progress=False)
+    (book,) = execution.sweep("planted", "mf", grid[:1], (0,), profile="book", **kwargs)
+    calls = []
+    real = trainers.run_one
+    monkeypatch.setattr(trainers, "run_one", lambda *a, **k: calls.append(a[2:4]) or real(*a, **k))
+    paths = execution.sweep("planted", "mf", grid, (0,), profile="paper", reuse="book", **kwargs)
+    assert calls == [(grid[1], 0)] and paths[0] == book
+    assert paths[1] == record_path(tmp_path, "paper", "planted", "mf", grid[1], 0)
+    with pytest.raises(UsageError, match="--reuse smoke: expected another profile"):
+        execution.sweep("planted", "mf", grid, (0,), profile="paper", reuse="smoke", **kwargs)
+
+
 def test_run_plan_refuses_an_optimizer_a_model_cannot_use(planted_in_runner, tmp_path):
     kwargs = dict(root=tmp_path, workers=1, progress=False)
     with pytest.raises(UsageError, match="'etree' trains with the dense adamw only"):

@@ -59,6 +59,12 @@ def register(subparsers) -> None:
         help="Dask scheduler address (tcp://host:8786): run on that cluster "
         "instead of local processes (needs the 'cluster' extra)",
     )
+    parser.add_argument(
+        "--reuse",
+        metavar="PROFILE",
+        help="count the runs PROFILE's records already hold as done (a profile with the same "
+        "epoch caps and patience: book for paper); the paper's selection rule reads both",
+    )
     parser.set_defaults(func=run, interruptible=True)
 
 
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         max_members=args.max_members,
         optimizer=args.optimizer,
+        reuse=args.reuse,
     )
     print(f"{len(paths)} records under {profile.name} profile in {root}")
     return 0

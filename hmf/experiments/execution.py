@@ -48,9 +48,10 @@ from hmf.experiments.records import (
     write_record,
 )
 from hmf.experiments.trainers import SweepOutcome, plan_chunks, run_chunk
+from hmf.profiles import get_profile
 from hmf.split import split_for
 
-__all__ = ["sweep", "SweepOutcome", "BusyRunWarning"]
+__all__ = ["sweep", "check_reuse", "SweepOutcome", "BusyRunWarning"]
 
 
 class BusyRunWarning(UserWarning):
@@ -110,8 +111,12 @@ def sweep(
     vectorize: bool = False,
     scheduler: str | None = None,
     max_members: int | None = None,
+    reuse: str | None = None,
 ) -> list[Path]:
     """Run every (configuration, seed) whose record is missing; return all record paths.
+
+    ``reuse``: another profile with the same epoch caps and patience (``book`` for ``paper``)
+    whose records count as done; the paths returned are theirs for those runs.
 
     ``vectorize``: train runs of one model shape together (models that are not gradient-trained
     run one at a time); on a GPU in one process unless ``workers`` says otherwise, on a CPU in
@@ -131,6 +136,10 @@ def sweep(
             f"two runs of the grid would write {twice.name}: configurations that differ only in "
             f"{', '.join(registry.EXECUTION_KEYS)} are one run"
         )
+    if reuse is not None:
+        check_reuse(profile, reuse)
+        theirs = [record_path(root, reuse, dataset, model, c, s) for c, s in runs]
+        paths = [o if not p.exists() and usable(o) else p for p, o in zip(paths, theirs)]
     clean_stale(root / profile / dataset / model)
     jobs = [job for job, path in zip(runs, paths) if not usable(path)]
     if not jobs:
@@ -149,6 +158,20 @@ def sweep(
         raise Interrupted(stop.signum, written, len(jobs) - written, where) from None
     _report(where, outcome, len(jobs))
     return paths
+
+
+def check_reuse(profile: str, reuse: str) -> None:
+    """Refuse to count another profile's runs as this one's unless they train alike."""
+
+    def caps(name: str) -> tuple:
+        p = get_profile(name)
+        return (p.max_epochs_rating, p.max_epochs_ranking, p.patience)
+
+    if reuse == profile or caps(reuse) != caps(profile):
+        raise UsageError(
+            f"--reuse {reuse}: expected another profile with the {profile} profile's epoch caps "
+            f"and patience {caps(profile)}, got {caps(reuse)}"
+        )
 
 
 def _run_local(

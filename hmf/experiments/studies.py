@@ -12,7 +12,7 @@ from pathlib import Path
 from hmf import registry
 from hmf.data import DataError
 from hmf.errors import RunsFailed, UsageError
-from hmf.experiments.execution import sweep
+from hmf.experiments.execution import check_reuse, sweep
 from hmf.experiments.grids import (
     beyond_grid,
     beyond_questions,
@@ -125,7 +125,8 @@ def run_plan(
     ``options`` (workers, progress, vectorize, scheduler, max_members) go to :func:`sweep`.
     ``seeds``: a subset of the profile's seeds (a benchmark timing part of a sweep); every
     seed by default. ``optimizer``: train the missing runs with it (``"lazy-adamw"``); a run
-    recorded under either optimizer counts as done (:data:`hmf.registry.EXECUTION_KEYS`)."""
+    recorded under either optimizer counts as done (:data:`hmf.registry.EXECUTION_KEYS`).
+    ``reuse`` (in ``options``): a profile whose runs count as done (:func:`sweep`)."""
     prof = get_profile(profile)
     seeds = prof.seeds if seeds is None else list(seeds)
     if not seeds or not set(seeds) <= set(prof.seeds):
@@ -138,6 +139,8 @@ def run_plan(
     for model in models:  # every name checked before hours of training start
         check_study(study, model)
         check_optimizer(optimizer, model)
+    if options.get("reuse") is not None:
+        check_reuse(profile, options["reuse"])
     paths: list[Path] = []
     failed: list[str] = []
     for dataset in datasets:
