@@ -29,6 +29,12 @@ class Profile:
     # The data sets a chapter trains missing records on (None: all); `hmf sweep` trains any.
     train_datasets: tuple[str, ...] | None = None
 
+    @property
+    def caps(self) -> tuple[int, int, int]:
+        """What decides how long a run trains: two profiles with the same caps train a
+        configuration and seed alike."""
+        return (self.max_epochs_rating, self.max_epochs_ranking, self.patience)
+
 
 # Paper Table 2 and Section 4.3: epoch caps, patience, five seeds.
 _PAPER_SETTINGS = dict(

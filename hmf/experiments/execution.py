@@ -162,15 +162,11 @@ def sweep(
 
 def check_reuse(profile: str, reuse: str) -> None:
     """Refuse to count another profile's runs as this one's unless they train alike."""
-
-    def caps(name: str) -> tuple:
-        p = get_profile(name)
-        return (p.max_epochs_rating, p.max_epochs_ranking, p.patience)
-
-    if reuse == profile or caps(reuse) != caps(profile):
+    mine, theirs = get_profile(profile).caps, get_profile(reuse).caps
+    if reuse == profile or mine != theirs:
         raise UsageError(
             f"--reuse {reuse}: expected another profile with the {profile} profile's epoch caps "
-            f"and patience {caps(profile)}, got {caps(reuse)}"
+            f"and patience {mine}, got {theirs}"
         )
 
 

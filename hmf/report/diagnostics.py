@@ -99,15 +99,11 @@ def device_agreement(records=None, metric: str = "rmse") -> pd.DataFrame:
     """Runs of one configuration and seed on two devices (default: all ``book`` and ``paper``
     records) with the same epoch caps: how many kept the same epochs, how far ``metric`` moved."""
 
-    def caps(profile: str) -> tuple:  # runs compare only under the same epoch cap and patience
-        p = get_profile(profile)
-        return (p.max_epochs_rating, p.max_epochs_ranking, p.patience)
-
     root, runs, rows = experiments.default_results_dir(), {}, {}
     if records is None:
         records = experiments.load_records(root, "book") + experiments.load_records(root, "paper")
     for r in records:
-        key = (r.dataset, r.model, r.key, r.seed, caps(r.profile))
+        key = (r.dataset, r.model, r.key, r.seed, get_profile(r.profile).caps)  # same caps only
         runs.setdefault(key, {})[r.environment.get("device", "unknown")] = r
     for (dataset, model, *_), by_device in runs.items():
         devices = sorted(by_device)
