@@ -17,7 +17,7 @@ from hmf.experiments.records import study_of
 from hmf.fitting import EarlyStopping
 from hmf.models import factorization as F
 from hmf.models.embeddings import FlatEmbedding
-from hmf.report.beyond import _from_start, trade_verdict
+from hmf.report.beyond import _from_start, reduced_grid_text, trade_verdict
 from hmf.split import with_validation_in_training
 
 
@@ -268,3 +268,11 @@ def _moved(hr, hr_sig, mrr, mrr_sig):
 )
 def test_a_trade_needs_opposite_significant_moves(settings, verdict):
     assert trade_verdict(settings) == verdict
+
+
+def test_the_chapter_declares_ml1m_reduced_grid():
+    text = reduced_grid_text()  # from hmf.experiments.grids.BEYOND_REDUCED
+    assert text.startswith("On ML-1M,")
+    assert "T {0.5, 2} (elsewhere {0.25, 0.5, 2, 4})" in text
+    assert "λ of the L2 term {1e-5, 1e-4, 1e-3} (elsewhere {1e-6, 1e-5, 1e-4, 1e-3, 1e-2})" in text
+    assert "learning rate 1e-3 for MF and 1e-2 for HMF" in text

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hmf import experiments, paper, registry, train
+from hmf.experiments import grids
 from hmf.experiments.grids import beyond_questions
 from hmf.experiments.records import config_key
 from hmf.experiments.selection import selected_config
@@ -729,6 +730,48 @@ def start_finding(profile=None) -> str:
             else ", with the same best epoch or the same test RMSE, so no mean moves."
         )
     )
+
+
+def _number(value: float) -> str:
+    text = f"{value:.0e}" if 0 < abs(value) < 0.1 else f"{value:g}"
+    return text.replace("e-0", "e-")
+
+
+def _set(values) -> str:
+    return "{" + ", ".join(map(_number, values)) + "}" if len(values) > 1 else _number(values[0])
+
+
+def reduced_grid_text() -> str:
+    """Which data sets ask the questions on a reduced grid, and what it keeps
+    (:data:`hmf.experiments.grids.BEYOND_REDUCED`), against the full one."""
+    full = dict(
+        l2s=grids.L2_WEIGHTS,
+        decays=grids.STRONG_DECAYS,
+        bias_l2s=grids.BIAS_L2_WEIGHTS,
+        temps=grids.TEMPERATURES,
+        patiences=grids.PATIENCES,
+    )
+    out = []
+    for dataset, r in grids.BEYOND_REDUCED.items():
+        rates = " and ".join(
+            f"{_number(v[0]) if len(v) == 1 else _set(v)} for {registry.label(m)}"
+            for m, v in r["lrs"].items()
+        )
+        kept = [
+            ("λ of the L2 term", "l2s"),
+            ("decay", "decays"),
+            ("λ with biases", "bias_l2s"),
+            ("T", "temps"),
+        ]
+        sets = "; ".join(f"{name} {_set(r[k])} (elsewhere {_set(full[k])})" for name, k in kept)
+        out.append(
+            f"On {dataset_label(dataset)}, where an HMF run takes minutes, every question uses a "
+            f"reduced grid around the Table 3 selections: learning rate {rates} (elsewhere "
+            f"{_set(grids.BEYOND_LEARNING_RATES)}); {sets}; patience {_set(r['patiences'])} at "
+            f"the selection's learning rate only (elsewhere {_set(full['patiences'])} at the "
+            "Table 3 grid's learning rates)."
+        )
+    return " ".join(out)
 
 
 def temperature_finding(profile=None) -> str:
