@@ -210,12 +210,15 @@ def test_a_paper_sweep_reuses_the_book_runs(planted_in_runner, tmp_path, monkeyp
     grid = [dict(lr=lr, weight_decay=0.0) for lr in (3e-2, 1e-2)]
     kwargs = dict(root=tmp_path, workers=1, progress=False)
     (book,) = execution.sweep("planted", "mf", grid[:1], (0,), profile="book", **kwargs)
+    broken = record_path(tmp_path, "book", "planted", "mf", grid[1], 0)
+    broken.write_text("{")  # not a record: the paper sweep trains that run, and leaves it be
     calls = []
     real = trainers.run_one
     monkeypatch.setattr(trainers, "run_one", lambda *a, **k: calls.append(a[2:4]) or real(*a, **k))
     paths = execution.sweep("planted", "mf", grid, (0,), profile="paper", reuse="book", **kwargs)
     assert calls == [(grid[1], 0)] and paths[0] == book
     assert paths[1] == record_path(tmp_path, "paper", "planted", "mf", grid[1], 0)
+    assert broken.read_text() == "{"
     with pytest.raises(UsageError, match="--reuse smoke: expected another profile"):
         execution.sweep("planted", "mf", grid, (0,), profile="paper", reuse="smoke", **kwargs)
 

@@ -40,9 +40,11 @@ from hmf.errors import Interrupted, RunsFailed, UsageError
 from hmf.experiments.distributed import run_on_cluster
 from hmf.experiments.pool import run_tasks
 from hmf.experiments.records import (
+    RecordError,
     clean_stale,
     default_results_dir,
     discard_partial,
+    read_record,
     record_path,
     usable,
     write_record,
@@ -139,7 +141,7 @@ def sweep(
     if reuse is not None:
         check_reuse(profile, reuse)
         theirs = [record_path(root, reuse, dataset, model, c, s) for c, s in runs]
-        paths = [o if not p.exists() and usable(o) else p for p, o in zip(paths, theirs)]
+        paths = [o if not p.exists() and _readable(o) else p for p, o in zip(paths, theirs)]
     clean_stale(root / profile / dataset / model)
     jobs = [job for job, path in zip(runs, paths) if not usable(path)]
     if not jobs:
@@ -158,6 +160,16 @@ def sweep(
         raise Interrupted(stop.signum, written, len(jobs) - written, where) from None
     _report(where, outcome, len(jobs))
     return paths
+
+
+def _readable(path: Path) -> bool:
+    """Whether ``path`` holds a valid record; unlike :func:`usable`, it leaves a broken one
+    where it is (another profile's records are only read)."""
+    try:
+        read_record(path)
+    except (OSError, RecordError):
+        return False
+    return True
 
 
 def check_reuse(profile: str, reuse: str) -> None:

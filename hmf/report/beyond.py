@@ -753,10 +753,7 @@ def reduced_grid_text() -> str:
     )
     out = []
     for dataset, r in grids.BEYOND_REDUCED.items():
-        rates = " and ".join(
-            f"{_number(v[0]) if len(v) == 1 else _set(v)} for {registry.label(m)}"
-            for m, v in r["lrs"].items()
-        )
+        rates = " and ".join(f"{_set(v)} for {registry.label(m)}" for m, v in r["lrs"].items())
         kept = [
             ("λ of the L2 term", "l2s"),
             ("decay", "decays"),
