@@ -291,6 +291,14 @@ TEMPERATURES = (0.25, 0.5, 2.0, 4.0)  # 1 is the accuracy study's
 # Patience 20, and 512 - no early stop within the epoch cap, the best epoch still kept - against
 # the paper's 5, over the Table 3 grid's learning rates at the selection's weight decay.
 PATIENCES = (20, 512)
+# The questions' full grids, under the keys a reduced grid (BEYOND_REDUCED) replaces.
+BEYOND_FULL = dict(
+    l2s=L2_WEIGHTS,
+    decays=STRONG_DECAYS,
+    bias_l2s=BIAS_L2_WEIGHTS,
+    temps=TEMPERATURES,
+    patiences=PATIENCES,
+)
 # ML-1M's runs cost ten times ML-100K's (HMF 1000/500: minutes a run on two cores), so its
 # questions use one learning rate per model - MF 1e-3 (its Table 3 selection's 1e-4 needs
 # hundreds of epochs), HMF its Table 3 selection's 1e-2 - and three of the five λ, around the
@@ -336,12 +344,13 @@ def beyond_questions(
         raise UsageError(f"unknown profile {profile!r}: expected one of {', '.join(_PROFILES)}")
     smoke, reduced = profile == "smoke", BEYOND_REDUCED.get(dataset)
     lrs = (base["lr"],) if smoke else BEYOND_LEARNING_RATES
+    full = BEYOND_FULL
     l2s, decays, bias_l2s, temps = (
         ((1e-4,), (1.0,), (1e-4,), (2.0,))
         if smoke
-        else (L2_WEIGHTS, STRONG_DECAYS, BIAS_L2_WEIGHTS, TEMPERATURES)
+        else (full["l2s"], full["decays"], full["bias_l2s"], full["temps"])
     )
-    patiences = (20,) if smoke else PATIENCES
+    patiences = (20,) if smoke else full["patiences"]
     # the Table 3 grid's learning rates (HMF's book grid has no 1e-4)
     patience_lrs = (base["lr"],) if smoke else LEARNING_RATES if model == "mf" else (1e-2, 1e-3)
     if reduced and not smoke:

@@ -743,14 +743,8 @@ def _set(values) -> str:
 
 def reduced_grid_text() -> str:
     """Which data sets ask the questions on a reduced grid, and what it keeps
-    (:data:`hmf.experiments.grids.BEYOND_REDUCED`), against the full one."""
-    full = dict(
-        l2s=grids.L2_WEIGHTS,
-        decays=grids.STRONG_DECAYS,
-        bias_l2s=grids.BIAS_L2_WEIGHTS,
-        temps=grids.TEMPERATURES,
-        patiences=grids.PATIENCES,
-    )
+    (:data:`hmf.experiments.grids.BEYOND_REDUCED`), against the full one (``BEYOND_FULL``)."""
+    full = grids.BEYOND_FULL
     out = []
     for dataset, r in grids.BEYOND_REDUCED.items():
         rates = " and ".join(f"{_set(v)} for {registry.label(m)}" for m, v in r["lrs"].items())
