@@ -244,7 +244,10 @@ def step(params, state: LazyAdamState, grads, uniq, gathered):
         new_last[side] = state.last[side]
         if lazy_side:  # leaf 0 is the row leaf: the table, or C_1 (logits[0])
             rows = uniq[side]
-            stepped = _adamw(*gathered[side], g_leaves[0], count, state.lr, state.weight_decay)
+            # Materialised once: XLA would otherwise recompute the row gradient (the softmax's
+            # backward pass, exponentials included) inside each of the three outputs' fusions.
+            grad_rows = jax.lax.optimization_barrier(g_leaves[0])
+            stepped = _adamw(*gathered[side], grad_rows, count, state.lr, state.weight_decay)
             out[0] = tuple(
                 x.at[rows].set(y, mode="drop", **_SORTED)
                 for x, y in zip((leaves[0], m_leaves[0], v_leaves[0]), stepped)

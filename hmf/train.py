@@ -46,7 +46,9 @@ __all__ = [
     "MAX_EPOCHS",
     "PATIENCE",
     "OPTIMIZERS",
+    "MODEL_PASS",
     "FitResult",
+    "epoch_program",
     "fit",
     "init_optimizer",
     "init_params",
@@ -87,6 +89,11 @@ def sample_negatives(
 
 
 OPTIMIZERS = ("adamw", "lazy-adamw")
+# Not an optimiser: the lazy optimiser's epoch with its updates left out (each side's batch
+# rows or whole table differentiated, nothing changed), which :func:`epoch_program` also
+# builds. What it costs is what the lazy optimiser pays besides its updates;
+# benchmarks/bench_lazy.py times it.
+MODEL_PASS = "model-pass"
 LAZY_WINDOW = 512  # at most this many steps between two catch-ups of every row
 
 
@@ -102,7 +109,11 @@ def init_optimizer(optimizer: str, params, lr: float, weight_decay: float):
 
 
 def epoch_program(spec: ModelSpec, batch_size: int, n_items: int, optimizer: str = "adamw"):
-    """The jitted epoch of ``spec`` (one compile per model functions and shapes)."""
+    """The jitted epoch of ``spec`` (one compile per model functions and shapes):
+    ``(params, opt_state, key, train, val) -> (params, opt_state, mean loss, val metrics)``.
+
+    ``optimizer`` is one of :data:`OPTIMIZERS`, or :data:`MODEL_PASS`, whose state is a scalar
+    (``jnp.zeros(())``) and whose parameters never change."""
     return _epoch_program(
         spec.score, spec.loss, spec.prepare, spec.task, batch_size, n_items, optimizer
     )
@@ -143,6 +154,21 @@ def _epoch_program(
 
         return one
 
+    def model_pass(carry, xs):
+        params, spent = carry
+        batch, mask = xs
+        # Each side as the lazy optimiser takes it: the batch's rows, or the whole table.
+        rows, local_batch = lazy.batch_rows(params, batch, task)
+        gathered = {
+            side: (lazy.row_leaf(params[side])[index],)
+            for side, index in rows.items()
+            if index is not None
+        }
+        (_, total), grads = grad_fn(lazy.localize(params, gathered), local_batch, mask)
+        # Summed into the carry, so that XLA computes the gradients it would otherwise drop.
+        spent = spent + sum(jnp.sum(g) for g in jax.tree.leaves(grads))
+        return (params, spent), total
+
     def lazy_window(carry, xs):
         params, state = carry
         size = xs[1].shape[0]
@@ -153,6 +179,8 @@ def _epoch_program(
     def train_steps(params, opt_state, batches, mask):
         if optimizer_name == "adamw":
             return jax.lax.scan(step, (params, opt_state), (batches, mask))
+        if optimizer_name == MODEL_PASS:
+            return jax.lax.scan(model_pass, (params, opt_state), (batches, mask))
         if not lazy.lazy_sides(params, batch_size, task):
             # Every side dense: AdamW at every step, no windows to catch up.
             return jax.lax.scan(lazy_step(None), (params, opt_state), (batches, mask))

@@ -230,3 +230,29 @@ def test_a_run_whose_sides_are_all_dense_follows_adamw():
     np.testing.assert_allclose(
         runs[1].history["validation_rmse"], runs[0].history["validation_rmse"], rtol=1e-5
     )
+
+
+def test_the_model_pass_differentiates_every_batch_and_changes_nothing(every_side_lazy):
+    """``train.MODEL_PASS`` (what benchmarks/bench_lazy.py times as the lazy optimiser's cost
+    besides its updates): the parameters come back as they went in, the epoch's mean loss is
+    the training loss of those parameters, and the gradients were computed."""
+    split, *_ = planted_split()
+    spec = registry.make_model("hmf", user_clusters=6, item_clusters=4)
+    params = train.init_params(spec, jax.random.key(0), split)
+    before = jax.tree.map(np.asarray, params)  # the program takes over the input buffers
+    data, val = train.device_data(spec, split, 0, None)
+    program = train.epoch_program(spec, 64, split.n_items, train.MODEL_PASS)
+    after, spent, loss, val_metrics = program(params, jnp.zeros(()), jax.random.key(1), data, val)
+    for a, b in zip(jax.tree.leaves(after), jax.tree.leaves(before)):
+        np.testing.assert_array_equal(np.asarray(a), b)
+    frame = split.train
+    scores = spec.score(
+        jax.tree.map(jnp.asarray, before),
+        jnp.asarray(frame["user"].to_numpy()),
+        jnp.asarray(frame["item"].to_numpy()),
+    )
+    mse = float(np.mean((frame["rating"].to_numpy() - np.asarray(scores)) ** 2))
+    assert float(loss) == pytest.approx(mse, rel=1e-5)
+    assert np.isfinite(float(spent)) and float(spent) != 0.0
+    validation = metrics.evaluate(spec, jax.tree.map(jnp.asarray, before), split, "validation")
+    assert float(val_metrics["rmse"]) == pytest.approx(validation["rmse"], rel=1e-5)
