@@ -37,6 +37,7 @@ __all__ = [
     "B2",
     "EPS",
     "CATCH_UP_ROWS",
+    "CHUNK_ELEMENTS",
     "LazyAdamState",
     "init",
     "window_table",
@@ -45,6 +46,7 @@ __all__ = [
     "localize",
     "step",
     "catch_up",
+    "chunk_rows",
     "row_leaf",
 ]
 
@@ -205,16 +207,18 @@ def batch_rows(params, batch, task: str):
 
 
 def gather(params, state: LazyAdamState, uniq, table):
-    """Per lazy side, the batch's rows of the row leaf and of its moments, caught up over their
-    idle steps to the current step (dense AdamW's forward pass sees every row current)."""
+    """Per lazy side, a 1-tuple: the batch's rows of the row leaf, caught up over their idle
+    steps to the current step (dense AdamW's forward pass sees every row current). :func:`step`
+    catches their moments up itself, chunk by chunk."""
     out = {}
     for side in SIDES:
         rows = uniq[side]
         if rows is not None:
             full = (row_leaf(params[side]), row_leaf(state.mu[side]), row_leaf(state.nu[side]))
-            out[side] = _catch_up_rows(
+            theta, _, _ = _catch_up_rows(
                 *(x[rows] for x in full), state.last[side][rows], state.count, state, table
             )
+            out[side] = (theta,)
     return out
 
 
@@ -247,10 +251,14 @@ def step(params, state: LazyAdamState, grads, uniq, gathered):
             # Materialised once: XLA would otherwise recompute the row gradient (the softmax's
             # backward pass, exponentials included) inside each of the three outputs' fusions.
             grad_rows = jax.lax.optimization_barrier(g_leaves[0])
-            stepped = _adamw(*gathered[side], grad_rows, count, state.lr, state.weight_decay)
-            out[0] = tuple(
-                x.at[rows].set(y, mode="drop", **_SORTED)
-                for x, y in zip((leaves[0], m_leaves[0], v_leaves[0]), stepped)
+            out[0] = _step_rows(
+                (leaves[0], m_leaves[0], v_leaves[0]),
+                state.last[side],
+                rows,
+                gathered[side][0],
+                grad_rows,
+                count,
+                state,
             )
             new_last[side] = state.last[side].at[rows].set(count, mode="drop", **_SORTED)
         else:  # updated every step: current at every step
@@ -260,6 +268,53 @@ def step(params, state: LazyAdamState, grads, uniq, gathered):
         )
     state = dataclasses.replace(state, count=count, mu=new_mu, nu=new_nu, last=new_last)
     return new_params, state
+
+
+# Rows stepped together (see _step_rows): about this many elements a chunk, so that a chunk's
+# rows, moments and results stay in a core's cache between being computed and written back.
+CHUNK_ELEMENTS = 128 * 1024
+
+
+def chunk_rows(slots: int, width: int) -> int:
+    """Rows per chunk for ``slots`` gathered rows ``width`` wide: the largest divisor of
+    ``slots`` up to ``CHUNK_ELEMENTS / width`` rows, or all of them when that divisor is under
+    half of it (a batch size with no divisor near it)."""
+    target = max(1, min(slots, CHUNK_ELEMENTS // max(width, 1)))
+    best = max(c for c in range(1, target + 1) if slots % c == 0)
+    return best if 2 * best >= target else slots
+
+
+def _step_rows(tables, last, rows, theta_rows, grad_rows, count, state: LazyAdamState):
+    """AdamW's step ``count`` on the ``rows`` ``(r,)`` of ``tables`` (parameters and moments),
+    whose caught-up parameters are ``theta_rows`` ``(r, w)``, written back in place.
+
+    A chunk of rows at a time: its moments are read from the tables (caught up as they are
+    read: ``m·b1^k``, ``v·b2^k``), stepped and written back while they are still in cache. One
+    pass over all ``r`` rows would write the three results out to memory and read them back for
+    the scatter.
+    """
+    theta, m, v = tables
+    size = chunk_rows(*theta_rows.shape)
+
+    def chunk(i, carry):
+        theta, m, v = carry
+        part = [jax.lax.dynamic_slice_in_dim(x, i * size, size) for x in (rows, theta_rows)]
+        index, theta_part = part
+        k = (state.count - last[index]).astype(theta.dtype)[:, None]
+        stepped = _adamw(
+            theta_part,
+            m[index] * B1**k,
+            v[index] * B2**k,
+            jax.lax.dynamic_slice_in_dim(grad_rows, i * size, size),
+            count,
+            state.lr,
+            state.weight_decay,
+        )
+        return tuple(
+            x.at[index].set(y, mode="drop", **_SORTED) for x, y in zip((theta, m, v), stepped)
+        )
+
+    return jax.lax.fori_loop(0, theta_rows.shape[0] // size, chunk, (theta, m, v))
 
 
 def catch_up(params, state: LazyAdamState, table, sides=SIDES):
