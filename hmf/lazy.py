@@ -207,18 +207,16 @@ def batch_rows(params, batch, task: str):
 
 
 def gather(params, state: LazyAdamState, uniq, table):
-    """Per lazy side, a 1-tuple: the batch's rows of the row leaf, caught up over their idle
-    steps to the current step (dense AdamW's forward pass sees every row current). :func:`step`
-    catches their moments up itself, chunk by chunk."""
+    """Per lazy side, the batch's rows of the row leaf and of its moments, caught up over their
+    idle steps to the current step (dense AdamW's forward pass sees every row current)."""
     out = {}
     for side in SIDES:
         rows = uniq[side]
         if rows is not None:
             full = (row_leaf(params[side]), row_leaf(state.mu[side]), row_leaf(state.nu[side]))
-            theta, _, _ = _catch_up_rows(
+            out[side] = _catch_up_rows(
                 *(x[rows] for x in full), state.last[side][rows], state.count, state, table
             )
-            out[side] = (theta,)
     return out
 
 
@@ -255,7 +253,7 @@ def step(params, state: LazyAdamState, grads, uniq, gathered):
                 (leaves[0], m_leaves[0], v_leaves[0]),
                 state.last[side],
                 rows,
-                gathered[side][0],
+                gathered[side],
                 grad_rows,
                 count,
                 state,
@@ -284,17 +282,24 @@ def chunk_rows(slots: int, width: int) -> int:
     return best if 2 * best >= target else slots
 
 
-def _step_rows(tables, last, rows, theta_rows, grad_rows, count, state: LazyAdamState):
+def _step_rows(tables, last, rows, gathered, grad_rows, count, state: LazyAdamState):
     """AdamW's step ``count`` on the ``rows`` ``(r,)`` of ``tables`` (parameters and moments),
-    whose caught-up parameters are ``theta_rows`` ``(r, w)``, written back in place.
+    whose caught-up values :func:`gather` gave (``gathered``, each ``(r, w)``), written back in
+    place.
 
-    A chunk of rows at a time: its moments are read from the tables (caught up as they are
-    read: ``m·b1^k``, ``v·b2^k``), stepped and written back while they are still in cache. One
-    pass over all ``r`` rows would write the three results out to memory and read them back for
-    the scatter.
+    A chunk of rows at a time: its moments are read from the tables again (caught up as they
+    are read: ``m·b1^k``, ``v·b2^k``), stepped and written back while they are still in cache.
+    One pass over all ``r`` rows would write the three results out to memory and read them back
+    for the scatter. Where the rows make one chunk, the gathered moments are used as they are.
     """
     theta, m, v = tables
+    theta_rows = gathered[0]
     size = chunk_rows(*theta_rows.shape)
+    if size == theta_rows.shape[0]:
+        stepped = _adamw(*gathered, grad_rows, count, state.lr, state.weight_decay)
+        return tuple(
+            x.at[rows].set(y, mode="drop", **_SORTED) for x, y in zip((theta, m, v), stepped)
+        )
 
     def chunk(i, carry):
         theta, m, v = carry
