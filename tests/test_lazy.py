@@ -165,7 +165,11 @@ def test_whole_runs_stop_at_the_same_epoch_with_the_same_metrics(
         assert test[1][name] == pytest.approx(value, abs=2e-3), name
 
 
-def test_vectorized_lazy_runs_equal_one_at_a_time(every_side_lazy):
+@pytest.mark.parametrize("chunked", [False, True])
+def test_vectorized_lazy_runs_equal_one_at_a_time(chunked, every_side_lazy, monkeypatch):
+    if chunked:  # 64 slots of C_1's 6-wide rows in chunks of 16 (traced after the patch)
+        monkeypatch.setattr(lazy, "CHUNK_ELEMENTS", 16 * 6)
+        assert lazy.chunk_rows(64, 6) == 16
     split, *_ = planted_split()
     spec = registry.make_model("hmf", user_clusters=6, item_clusters=4)
     members = [(1e-2, 1e-3, 0), (1e-3, 0.0, 1)]
