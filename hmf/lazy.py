@@ -143,9 +143,19 @@ def window_table(origin, size: int, lr, wd) -> jax.Array:
     return jnp.moveaxis(cols, 0, -1)  # [which, i, j]
 
 
+def _idle_steps(last, end, dtype) -> jax.Array:
+    """``k = end - last`` per row, ``(r, 1)``: the steps a row has sat idle."""
+    return (end - last).astype(dtype)[:, None]
+
+
+def _decay_moments(m, v, k):
+    """AdamW's moments after ``k`` idle steps: ``m·b1^k``, ``v·b2^k``."""
+    return m * B1**k, v * B2**k
+
+
 def _catch_up_rows(theta, m, v, last, end, state, table):
     """Rows whose moments are current at ``last`` ``(r,)``, advanced over idle steps to ``end``."""
-    k = (end - last).astype(theta.dtype)[:, None]
+    k = _idle_steps(last, end, theta.dtype)
     s, s_eps = (t[last - state.origin, end - state.origin][:, None] for t in table)
     root = jnp.sqrt(jnp.where(v > 0, v, 1.0))
     # m/√v · S/(1 + (eps/√v)·S_eps/S): first order in eps/√v̂, and bounded where v is tiny
@@ -154,7 +164,7 @@ def _catch_up_rows(theta, m, v, last, end, state, table):
         (v > 0) & (denominator > 0), m * s * s / jnp.where(denominator > 0, denominator, 1.0), 0.0
     )
     d = 1.0 - state.lr * state.weight_decay
-    return d**k * theta - state.lr * moved, m * B1**k, v * B2**k
+    return (d**k * theta - state.lr * moved, *_decay_moments(m, v, k))
 
 
 # When a side is updated densely. A lazy update costs about ROWS_PER_SLOT times more per row
@@ -292,34 +302,29 @@ def _step_rows(tables, last, rows, gathered, grad_rows, count, state: LazyAdamSt
     One pass over all ``r`` rows would write the three results out to memory and read them back
     for the scatter. Where the rows make one chunk, the gathered moments are used as they are.
     """
-    theta, m, v = tables
     theta_rows = gathered[0]
     size = chunk_rows(*theta_rows.shape)
     if size == theta_rows.shape[0]:
-        stepped = _adamw(*gathered, grad_rows, count, state.lr, state.weight_decay)
-        return tuple(
-            x.at[rows].set(y, mode="drop", **_SORTED) for x, y in zip((theta, m, v), stepped)
+        return _write_rows(
+            tables, rows, _adamw(*gathered, grad_rows, count, state.lr, state.weight_decay)
         )
 
-    def chunk(i, carry):
-        theta, m, v = carry
-        part = [jax.lax.dynamic_slice_in_dim(x, i * size, size) for x in (rows, theta_rows)]
-        index, theta_part = part
-        k = (state.count - last[index]).astype(theta.dtype)[:, None]
-        stepped = _adamw(
-            theta_part,
-            m[index] * B1**k,
-            v[index] * B2**k,
-            jax.lax.dynamic_slice_in_dim(grad_rows, i * size, size),
-            count,
-            state.lr,
-            state.weight_decay,
+    def chunk(i, tables):
+        index, theta_part, grad_part = (
+            jax.lax.dynamic_slice_in_dim(x, i * size, size) for x in (rows, theta_rows, grad_rows)
         )
-        return tuple(
-            x.at[index].set(y, mode="drop", **_SORTED) for x, y in zip((theta, m, v), stepped)
-        )
+        _, m, v = tables
+        k = _idle_steps(last[index], state.count, theta_part.dtype)
+        moments = _decay_moments(m[index], v[index], k)
+        stepped = _adamw(theta_part, *moments, grad_part, count, state.lr, state.weight_decay)
+        return _write_rows(tables, index, stepped)
 
-    return jax.lax.fori_loop(0, theta_rows.shape[0] // size, chunk, (theta, m, v))
+    return jax.lax.fori_loop(0, theta_rows.shape[0] // size, chunk, tables)
+
+
+def _write_rows(tables, rows, values):
+    """``values`` written into ``tables`` at ``rows`` (sorted and unique; out of range: dropped)."""
+    return tuple(x.at[rows].set(y, mode="drop", **_SORTED) for x, y in zip(tables, values))
 
 
 def catch_up(params, state: LazyAdamState, table, sides=SIDES):
