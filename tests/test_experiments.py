@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import types
 
 import numpy as np
 import pandas as pd
@@ -532,6 +533,48 @@ def test_protocol_table_says_whether_the_full_grid_changes_the_pick():
         diagnostics.protocol_table(book, _frame([]), ["toy"], ["hmf"], "rmse").columns[0]
         == "status"
     )
+
+
+def test_the_paper_rule_sentence_says_how_much_ran_and_whether_the_pick_moved(monkeypatch):
+    from hmf.report import findings
+
+    def book_runs(clusters):
+        return [
+            dict(config=dict(lr=0.01, user_clusters=clusters, item_clusters=5), seed=s, val=0.9)
+            for s in range(3)
+        ]
+
+    book = _frame(book_runs(10))
+    better = [
+        dict(
+            config=dict(lr=0.0001, user_clusters=20, item_clusters=5, optimizer="lazy-adamw"),
+            seed=s,
+            val=0.8,
+            test=1.1 + s / 100,
+            profile="paper",
+        )
+        for s in range(3)
+    ]
+
+    def sentence(full):
+        rule = diagnostics.paper_rule(book, _frame(full), ["toy"], ["hmf"], "rmse")
+        monkeypatch.setattr(findings, "paper_rule_check", lambda profile=None: rule)
+        return findings.paper_rule_sentences()
+
+    moved = sentence(better)
+    assert moved.startswith("On toy, 2 of Table 2's HMF configurations have every seed so far;")
+    assert "picks 20 user and 5 item clusters, lr 0.0001 (test RMSE 1.110 ± 0.010)" in moved
+    assert "instead of the book grid's 10 user and 5 item clusters, lr 0.01 (1.000" in moved
+    assert moved.endswith("0.1100 higher.") and "optimizer" not in moved
+    assert sentence([dict(r, test=1.0) for r in better]).endswith(": equal to four decimals.")
+    kept = sentence([dict(r, val=1.0) for r in better])
+    assert kept.endswith("keeps the book grid's pick (test RMSE 1.000 ± 0.000).")
+    sizes = types.SimpleNamespace(n_users=20, n_items=5)
+    monkeypatch.setattr(diagnostics, "split_for", lambda name: sizes)
+    monkeypatch.setattr(diagnostics, "grid", lambda *a, **k: [{}, {}])  # a grid of two: all ran
+    whole = sentence(better)
+    assert whole.startswith("On toy, all 2 of Table 2's HMF configurations have every seed, and")
+    assert "the paper's rule over them picks 20 user" in whole
 
 
 def test_device_agreement_pairs_the_same_run_on_two_devices():

@@ -13,6 +13,8 @@ from hmf.profiles import get_profile
 from hmf.report.common import DATASETS, dataset_label, fmt, profile_name, records, rows_of
 from hmf.split import split_for
 
+OPTIMIZER_COLUMNS = tuple(f"config.{k}" for k in registry.EXECUTION_KEYS)
+
 
 def _complete(runs: pd.DataFrame) -> int:
     """Configurations with every seed finished (as many as the most-finished one, as selected)."""
@@ -47,17 +49,22 @@ def grid_coverage(
 
 
 def coverage_text(part: pd.DataFrame, dataset: str, method: str, profile: str | None = None) -> str:
-    done, total = grid_coverage(part, dataset, method, profile)
+    return _of(*grid_coverage(part, dataset, method, profile))
+
+
+def _of(done: int, total: int | None) -> str:
     return str(done) if total is None else f"{done} / {total}"
 
 
-def protocol_table(
-    book: pd.DataFrame, full: pd.DataFrame, datasets, methods, metric: str
-) -> pd.DataFrame:
-    """The paper's protocol so far: the selection rule over every Table 2 configuration with
-    ``book`` or ``paper`` records (``full``, which count where both ran), beside the book's,
-    and how many of those runs each optimizer trained (dense or row-lazy AdamW)."""
-    rows = []
+def paper_rule(book: pd.DataFrame, full: pd.DataFrame, datasets, methods, metric: str) -> list:
+    """The paper's protocol so far, per data set and method with both kinds of records: the
+    selection rule over every Table 2 configuration with ``book`` or ``paper`` records (``full``,
+    which count where both ran), beside the rule over the book grid alone. Each item holds
+    ``dataset``, ``method``, ``done`` and ``total`` (:func:`grid_coverage` of the union),
+    ``optimizers`` (runs each optimizer trained) and ``picks``: for ``"paper protocol"`` and
+    ``"book"``, the selected runs' :func:`~hmf.experiments.summarize` row (``summary``), their
+    ``devices`` and their ``config`` (without the optimizer)."""
+    out = []
     for dataset in datasets:
         for method in methods:
             extra, mine = rows_of(full, dataset, method), rows_of(book, dataset, method)
@@ -67,29 +74,64 @@ def protocol_table(
             union = pd.concat(
                 [extra, mine[[k not in ran for k in zip(mine["config"], mine["seed"])]]]
             )
-            row = {
-                "dataset": dataset_label(dataset),
-                "method": registry.label(method),
-                "Table 2 configurations run": coverage_text(union, dataset, method, "paper"),
-                "runs by optimizer": "; ".join(
-                    f"{name}: {n:,}" for name, n in union["optimizer"].value_counts().items()
-                ),
-            }
+            done, total = grid_coverage(union, dataset, method, "paper")
             picks = {}
             for name, part in (("paper protocol", union), ("book", mine)):
                 chosen = experiments.select(part, metric)
-                s = picks[name] = experiments.summarize(chosen, (metric,)).iloc[0]
-                row.update(
-                    {
-                        f"{name}: {metric}": fmt(s[metric], s[f"{metric} std"]),
-                        f"{name}: selected configuration": s["config"],
-                        f"{name}: devices": ", ".join(sorted(chosen["device"].unique())),
-                    }
+                picks[name] = dict(
+                    summary=experiments.summarize(chosen, (metric,)).iloc[0],
+                    devices=sorted(chosen["device"].unique()),
+                    config=_config_of(chosen.iloc[0]),
                 )
-            ours, theirs = picks["book"], picks["paper protocol"]
-            row["same selection"] = "yes" if ours["config"] == theirs["config"] else "no"
-            row[f"change in test {metric}"] = round(float(theirs[metric] - ours[metric]), 4)
-            rows.append(row)
+            out.append(
+                dict(
+                    dataset=dataset,
+                    method=method,
+                    done=done,
+                    total=total,
+                    optimizers=union["optimizer"].value_counts().to_dict(),
+                    picks=picks,
+                )
+            )
+    return out
+
+
+def _config_of(run: pd.Series) -> dict:
+    """A run's configuration from its frame row (``config.*`` columns), without the optimizer
+    and without the keys other records of the frame have and it does not."""
+    keys = [k for k in run.index if k.startswith("config.") and k not in OPTIMIZER_COLUMNS]
+    absent = [k for k in keys if pd.api.types.is_scalar(run[k]) and pd.isna(run[k])]
+    return {k.removeprefix("config."): run[k] for k in keys if k not in absent}
+
+
+def protocol_table(
+    book: pd.DataFrame, full: pd.DataFrame, datasets, methods, metric: str
+) -> pd.DataFrame:
+    """:func:`paper_rule` as a table: coverage, runs by optimizer (dense or row-lazy AdamW), each
+    rule's test ``metric``, selection and devices, whether the pick changes and by how much."""
+    rows = []
+    for item in paper_rule(book, full, datasets, methods, metric):
+        row = {
+            "dataset": dataset_label(item["dataset"]),
+            "method": registry.label(item["method"]),
+            "Table 2 configurations run": _of(item["done"], item["total"]),
+            "runs by optimizer": "; ".join(
+                f"{name}: {n:,}" for name, n in item["optimizers"].items()
+            ),
+        }
+        for name, pick in item["picks"].items():
+            s = pick["summary"]
+            row.update(
+                {
+                    f"{name}: {metric}": fmt(s[metric], s[f"{metric} std"]),
+                    f"{name}: selected configuration": s["config"],
+                    f"{name}: devices": ", ".join(pick["devices"]),
+                }
+            )
+        theirs, ours = (item["picks"][name]["summary"] for name in ("paper protocol", "book"))
+        row["same selection"] = "yes" if ours["config"] == theirs["config"] else "no"
+        row[f"change in test {metric}"] = round(float(theirs[metric] - ours[metric]), 4)
+        rows.append(row)
     if not rows:
         return pd.DataFrame({"status": ["no paper-profile records yet"]})
     return pd.DataFrame(rows).set_index(["dataset", "method"])
@@ -206,16 +248,26 @@ def selection_table(profile=None, study: str = "accuracy") -> pd.DataFrame:
     return check.rename(columns={"config.user_depth": "depth p = q"})
 
 
-def protocol_check(profile=None) -> pd.DataFrame:
-    """:func:`protocol_table` of Table 3 (a): the profile's records and the ``paper`` ones."""
+def _rating_frames(profile) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 3 (a)'s records of ``profile`` and every ``paper``-profile accuracy record."""
     full = experiments.load_records(experiments.default_results_dir(), "paper", study="accuracy")
-    return protocol_table(
+    return (
         experiments.records_frame(records("table3a", profile)[0]),
         experiments.records_frame(full),
-        DATASETS["rating"],
-        registry.RATING_METHODS,
-        "rmse",
     )
+
+
+def protocol_check(profile=None) -> pd.DataFrame:
+    """:func:`protocol_table` of Table 3 (a): the profile's records and the ``paper`` ones."""
+    book, full = _rating_frames(profile)
+    return protocol_table(book, full, DATASETS["rating"], registry.RATING_METHODS, "rmse")
+
+
+def paper_rule_check(profile=None, methods=("hmf",)) -> list:
+    """:func:`paper_rule` of Table 3 (a) for ``methods``: the profile's records and the
+    ``paper`` ones."""
+    book, full = _rating_frames(profile)
+    return paper_rule(book, full, DATASETS["rating"], methods, "rmse")
 
 
 def cost_table(profile=None) -> pd.DataFrame:

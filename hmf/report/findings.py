@@ -25,7 +25,7 @@ from hmf.report.common import (
     rows_of,
     substitute_label,
 )
-from hmf.report.diagnostics import weight_decay_spread
+from hmf.report.diagnostics import paper_rule_check, weight_decay_spread
 from hmf.report.tables import TABLE1_FIELDS, depth_summary, table1
 
 _join = common.join  # "a, b and c"
@@ -330,6 +330,55 @@ def accuracy_findings(profile=None) -> str:
     sentences.append(mf_against_reference(frame, reference))
     sentences.append(ranking_sentence(_frame("table3b", name)))
     return box(sentences)
+
+
+def _setting(config: dict) -> str:
+    """A configuration in words: ``400 user and 400 item clusters, lr 0.0001, weight decay
+    0.01``."""
+    words = []
+    if "user_clusters" in config and "item_clusters" in config:
+        words.append(
+            f"{int(config['user_clusters']):,} user and {int(config['item_clusters']):,} item "
+            "clusters"
+        )
+    for key, value in sorted(config.items()):
+        if not key.endswith("_clusters"):
+            shown = f"{value:g}" if isinstance(value, (int, float)) else str(value)
+            words.append(f"{key.replace('_', ' ')} {shown}")
+    return ", ".join(words)
+
+
+def paper_rule_sentences(profile=None) -> str:
+    """The paper's selection rule over every Table 2 HMF configuration run, per rating data set
+    with ``paper`` records: how much of the grid that is, and whether its pick and test RMSE
+    differ from the book grid's."""
+    sentences = []
+    for item in paper_rule_check(profile):
+        done, total = item["done"], item["total"]
+        method = registry.label(item["method"])
+        pick = {name: p["summary"] for name, p in item["picks"].items()}
+        words = {name: _setting(p["config"]) for name, p in item["picks"].items()}
+        rmse = {name: common.fmt(s["rmse"], s["rmse std"]) for name, s in pick.items()}
+        where = f"On {dataset_label(item['dataset'])}, "
+        if total is not None and done == total:
+            scope = f"{where}all {total} of Table 2's {method} configurations have every seed, "
+            rule = "and the paper's rule over them"
+        else:
+            grid = "Table 2's" if total is None else f"Table 2's {total}"
+            scope = f"{where}{done} of {grid} {method} configurations have every seed so far; "
+            rule = "on that part the paper's rule"
+        if pick["paper protocol"]["config"] == pick["book"]["config"]:
+            tail = f"{rule} keeps the book grid's pick (test RMSE {rmse['book']})"
+        else:
+            change = pick["paper protocol"]["rmse"] - pick["book"]["rmse"]
+            moved = f"{abs(change):.4f} {'higher' if change > 0 else 'lower'}"
+            tail = (
+                f"{rule} picks {words['paper protocol']} (test RMSE {rmse['paper protocol']}) "
+                f"instead of the book grid's {words['book']} ({rmse['book']}): "
+                + (moved if round(abs(change), 4) else "equal to four decimals")
+            )
+        sentences.append(f"{scope}{tail}.")
+    return box(sentences) or "No paper-profile records yet."
 
 
 def ranking_sentence(frame: pd.DataFrame) -> str:
