@@ -13,7 +13,7 @@ from hmf.profiles import get_profile
 from hmf.report.common import DATASETS, dataset_label, fmt, profile_name, records, rows_of
 from hmf.split import split_for
 
-OPTIMIZER_COLUMNS = tuple(f"config.{k}" for k in registry.EXECUTION_KEYS)
+_EXECUTION_COLUMNS = tuple(f"config.{k}" for k in registry.EXECUTION_KEYS)
 
 
 def _complete(runs: pd.DataFrame) -> int:
@@ -99,7 +99,7 @@ def paper_rule(book: pd.DataFrame, full: pd.DataFrame, datasets, methods, metric
 def _config_of(run: pd.Series) -> dict:
     """A run's configuration from its frame row (``config.*`` columns), without the optimizer
     and without the keys other records of the frame have and it does not."""
-    keys = [k for k in run.index if k.startswith("config.") and k not in OPTIMIZER_COLUMNS]
+    keys = [k for k in run.index if k.startswith("config.") and k not in _EXECUTION_COLUMNS]
     absent = [k for k in keys if pd.api.types.is_scalar(run[k]) and pd.isna(run[k])]
     return {k.removeprefix("config."): run[k] for k in keys if k not in absent}
 
