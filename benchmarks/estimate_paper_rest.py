@@ -25,6 +25,8 @@ from types import SimpleNamespace
 
 from estimate_book_sweep import _on_cpu, _shape
 
+from hmf.registry import OPTIONAL_KEYS
+
 LONG_RUN = 50  # epochs
 SHAPE_KEYS = ("user_clusters", "item_clusters", "user_depth", "item_depth", "optimizer")
 
@@ -35,10 +37,12 @@ def _settings(config: dict) -> tuple:
 
 
 def _optimizer(config: dict) -> str:
-    return config.get("optimizer", "adamw")
+    return config.get("optimizer", OPTIONAL_KEYS["optimizer"])
 
 
-def rest(records, missing, model: str, optimizer: str = "adamw") -> tuple[dict, list[str]]:
+def rest(
+    records, missing, model: str, optimizer: str = OPTIONAL_KEYS["optimizer"]
+) -> tuple[dict, list[str]]:
     """``{lr: [missing runs, their guessed epochs, their guessed seconds]}`` for the runs of
     ``model`` in ``missing`` (``(config, seed)`` pairs), priced from ``records`` (of ``model``);
     and the missing runs that no record prices (named)."""
@@ -80,7 +84,7 @@ def main() -> None:
     parser.add_argument("--model", default="hmf")
     parser.add_argument(
         "--optimizer",
-        default="adamw",
+        default=OPTIONAL_KEYS["optimizer"],
         help="the optimizer the sweep trains the missing runs with (adamw or lazy-adamw)",
     )
     parser.add_argument("--data-dir", default=None)
@@ -107,9 +111,10 @@ def main() -> None:
     ]
     done = {(r.key, r.seed) for r in records}
     seeds = get_profile("paper").seeds
-    missing = [(c, s) for c in configs for s in seeds if (config_key(c), s) not in done]
+    keyed = [(c, config_key(c)) for c in configs]
+    missing = [(c, s) for c, k in keyed for s in seeds if (k, s) not in done]
     per_lr, unpriced = rest(records, missing, args.model, args.optimizer)
-    complete = sum(all((config_key(c), s) in done for s in seeds) for c in configs)
+    complete = sum(all((k, s) in done for s in seeds) for _, k in keyed)
     print(
         f"{args.dataset} {args.model}, paper profile: {complete} of {len(configs)} configurations "
         f"have all {len(seeds)} seeds; {len(missing)} runs missing"
