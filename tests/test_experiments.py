@@ -491,7 +491,11 @@ def test_record_cost_keeps_devices_apart():
     assert cost.loc[("toy", "(all)", "gpu:H200"), "seconds per run"] == 1.5
 
 
-def test_protocol_table_says_whether_the_full_grid_changes_the_pick():
+def test_the_paper_rule_table_says_whether_the_full_grid_changes_the_pick():
+    def table(book, full):
+        rule = diagnostics.paper_rule(book, _frame(full), ["toy"], ["hmf"], "rmse")
+        return diagnostics.paper_rule_table(rule)
+
     book = _frame(
         [
             dict(config={"lr": lr}, seed=s, val=val, test=1.00 + s / 100)
@@ -504,35 +508,25 @@ def test_protocol_table_says_whether_the_full_grid_changes_the_pick():
         dict(config={"lr": 0.01}, seed=s, val=0.90, test=1.0, profile="paper", device="gpu:H200")
         for s in range(3)
     ]
-    same = diagnostics.protocol_table(book, _frame(rerun), ["toy"], ["hmf"], "rmse").iloc[0]
+    same = table(book, rerun).iloc[0]
     assert same["same selection"] == "yes" and same["paper protocol: devices"] == "gpu:H200"
     assert same["change in test rmse"] == -0.01 and same["book: rmse"] == "1.010 ± 0.010"
     assert same["Table 2 configurations run"] == "2"  # 'toy' has no grid: the count alone
     better = [
         dict(config={"lr": 0.0001}, seed=s, val=0.80, test=0.95, profile="paper") for s in range(3)
     ]
-    changed = diagnostics.protocol_table(book, _frame(better), ["toy"], ["hmf"], "rmse").iloc[0]
+    changed = table(book, better).iloc[0]
     assert changed["same selection"] == "no" and changed["change in test rmse"] == -0.06
     assert (same["runs by optimizer"], changed["runs by optimizer"]) == ("adamw: 6", "adamw: 9")
     # a run of the row-lazy AdamW is the same configuration's run, and is counted as its own
     lazy = [dict(r, config={"lr": 0.0001, "optimizer": "lazy-adamw"}) for r in better]
-    mixed = diagnostics.protocol_table(
-        book, _frame(lazy[:1] + better[1:]), ["toy"], ["hmf"], "rmse"
-    )
+    mixed = table(book, lazy[:1] + better[1:])
     assert mixed.iloc[0]["same selection"] == "no"
     assert mixed.iloc[0]["runs by optimizer"] == "adamw: 8; lazy-adamw: 1"
     assert changed["paper protocol: selected configuration"] == config_key({"lr": 0.0001})
     one_seed = [dict(config={"lr": 0.0001}, seed=0, val=0.5, profile="paper")]  # cannot compete
-    assert (
-        diagnostics.protocol_table(book, _frame(one_seed), ["toy"], ["hmf"], "rmse").iloc[0][
-            "same selection"
-        ]
-        == "yes"
-    )
-    assert (
-        diagnostics.protocol_table(book, _frame([]), ["toy"], ["hmf"], "rmse").columns[0]
-        == "status"
-    )
+    assert table(book, one_seed).iloc[0]["same selection"] == "yes"
+    assert table(book, []).columns[0] == "status"
 
 
 def test_the_paper_rule_sentence_says_how_much_ran_and_whether_the_pick_moved(monkeypatch):
@@ -558,10 +552,10 @@ def test_the_paper_rule_sentence_says_how_much_ran_and_whether_the_pick_moved(mo
 
     def sentence(full):
         rule = diagnostics.paper_rule(book, _frame(full), ["toy"], ["hmf"], "rmse")
-        monkeypatch.setattr(findings, "paper_rule_check", lambda profile=None: rule)
-        return findings.paper_rule_sentences()
+        return findings.paper_rule_sentences(rule + [dict(rule[0], method="mf")])
 
     moved = sentence(better)
+    assert moved.count("On toy") == 1  # HMF's grid alone is spoken of
     assert moved.startswith("On toy, 2 of Table 2's HMF configurations have every seed so far;")
     assert "picks 20 user and 5 item clusters, lr 0.0001 (test RMSE 1.110 ± 0.010)" in moved
     assert "instead of the book grid's 10 user and 5 item clusters, lr 0.01 (1.000" in moved

@@ -104,13 +104,12 @@ def _config_of(run: pd.Series) -> dict:
     return {k.removeprefix("config."): run[k] for k in keys if k not in absent}
 
 
-def protocol_table(
-    book: pd.DataFrame, full: pd.DataFrame, datasets, methods, metric: str
-) -> pd.DataFrame:
-    """:func:`paper_rule` as a table: coverage, runs by optimizer (dense or row-lazy AdamW), each
-    rule's test ``metric``, selection and devices, whether the pick changes and by how much."""
+def paper_rule_table(items: list, metric: str = "rmse") -> pd.DataFrame:
+    """:func:`paper_rule`'s ``items`` as a table: coverage, runs by optimizer (dense or row-lazy
+    AdamW), each rule's test ``metric``, selection and devices, whether the pick changes and by
+    how much."""
     rows = []
-    for item in paper_rule(book, full, datasets, methods, metric):
+    for item in items:
         row = {
             "dataset": dataset_label(item["dataset"]),
             "method": registry.label(item["method"]),
@@ -257,17 +256,11 @@ def _rating_frames(profile) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def protocol_check(profile=None) -> pd.DataFrame:
-    """:func:`protocol_table` of Table 3 (a): the profile's records and the ``paper`` ones."""
+def paper_rule_check(profile=None) -> list:
+    """:func:`paper_rule` of Table 3 (a): the profile's records and the ``paper`` ones (for
+    :func:`paper_rule_table` and :func:`~hmf.report.findings.paper_rule_sentences`)."""
     book, full = _rating_frames(profile)
-    return protocol_table(book, full, DATASETS["rating"], registry.RATING_METHODS, "rmse")
-
-
-def paper_rule_check(profile=None, methods=("hmf",)) -> list:
-    """:func:`paper_rule` of Table 3 (a) for ``methods``: the profile's records and the
-    ``paper`` ones."""
-    book, full = _rating_frames(profile)
-    return paper_rule(book, full, DATASETS["rating"], methods, "rmse")
+    return paper_rule(book, full, DATASETS["rating"], registry.RATING_METHODS, "rmse")
 
 
 def cost_table(profile=None) -> pd.DataFrame:

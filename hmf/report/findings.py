@@ -25,7 +25,7 @@ from hmf.report.common import (
     rows_of,
     substitute_label,
 )
-from hmf.report.diagnostics import paper_rule_check, weight_decay_spread
+from hmf.report.diagnostics import weight_decay_spread
 from hmf.report.tables import TABLE1_FIELDS, depth_summary, table1
 
 _join = common.join  # "a, b and c"
@@ -348,12 +348,13 @@ def _setting(config: dict) -> str:
     return ", ".join(words)
 
 
-def paper_rule_sentences(profile=None) -> str:
+def paper_rule_sentences(items: list) -> str:
     """The paper's selection rule over every Table 2 HMF configuration run, per rating data set
-    with ``paper`` records: how much of the grid that is, and whether its pick and test RMSE
-    differ from the book grid's."""
+    in :func:`~hmf.report.diagnostics.paper_rule`'s ``items``: how much of the grid that is, and
+    whether its pick and test RMSE differ from the book grid's. HMF's alone: its grid is the one
+    the paper-profile sweeps extend."""
     sentences = []
-    for item in paper_rule_check(profile):
+    for item in (i for i in items if i["method"] == "hmf"):
         done, total = item["done"], item["total"]
         method = registry.label(item["method"])
         pick = {name: p["summary"] for name, p in item["picks"].items()}
