@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import tomllib
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from rawfiles import write_ml100k, write_ml100k_planted
 from hmf import data, split
 from hmf.cli import main
 from hmf.errors import RunsFailed, TrainingDiverged
-from hmf.experiments import execution, pool, records, trainers
+from hmf.experiments import execution, pool, progress, records, trainers
 from hmf.experiments.records import (
     BrokenRecordWarning,
     RecordError,
@@ -403,6 +404,23 @@ def test_the_command_line_warns_in_one_line_and_prints_where_records_go(
     assert err.startswith("hmf: warning: ") and len(err.splitlines()) == 1, err
     assert f"{first.name}: not a valid result record" in err and "run again" in err
     assert read_record(first)
+
+
+def test_a_sweep_in_the_background_logs_whole_lines_once_it_has_run_a_while(capsys, monkeypatch):
+    def log(mode, pause):
+        with progress.progress_bar(3, "toy mf", mode) as bar:
+            bar.update(1)
+            time.sleep(pause)
+            bar.update(1)  # after LOG_EVERY: the first line
+            bar.update(1)  # within LOG_EVERY of it: left to the last line
+        return capsys.readouterr().err
+
+    assert log("log", 0.0) == ""  # a short sweep (LOG_EVERY is a minute) writes nothing
+    monkeypatch.setattr(progress, "LOG_EVERY", 0.2)
+    lines = log("log", 0.3).splitlines()
+    assert [line.split(" runs after ")[0] for line in lines] == ["toy mf: 2/3", "toy mf: 3/3"]
+    assert all("left" in line and "\r" not in line for line in lines)
+    assert log(True, 0.3) == log(False, 0.3) == ""  # no terminal, no log asked for: nothing
 
 
 def test_a_worker_error_is_raised_as_itself_and_a_dead_worker_is_noticed():

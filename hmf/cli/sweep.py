@@ -18,7 +18,8 @@ def register(subparsers) -> None:
         help="train a profile's grid x seeds; finished runs are skipped",
         description="Run every configuration of a profile's grid with every seed and write one "
         "record per run under the results directory. Rerunning skips finished runs; Ctrl-C "
-        "stops it, keeping every finished record.",
+        "stops it, keeping every finished record. At a terminal it draws a progress bar; "
+        "elsewhere (a log) it writes a line of runs done and time left at most once a minute.",
     )
     parser.add_argument("--dataset", action="append", required=True, help="repeatable")
     parser.add_argument("--model", action="append", required=True, help="repeatable")
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         max_members=args.max_members,
         optimizer=args.optimizer,
         reuse=args.reuse,
+        progress="log",  # a sweep left running in the background says how far it is
     )
     print(f"{len(paths)} records under {profile.name} profile in {root}")
     return 0

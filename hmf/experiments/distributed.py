@@ -30,10 +30,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from hmf.errors import UsageError
 from hmf.experiments.pool import stop_on_signals
+from hmf.experiments.progress import progress_bar
 from hmf.experiments.records import Record, write_record
 from hmf.experiments.trainers import SweepOutcome, plan_chunks, run_chunk
 from hmf.split import split_for
@@ -82,7 +81,7 @@ def run_on_cluster(
     *,
     vectorize: bool = False,
     max_members: int | None = None,
-    progress: bool = True,
+    progress: bool | str = True,
 ) -> SweepOutcome:
     """Send ``jobs`` (the missing ``(config, seed)`` runs) to the cluster at ``scheduler`` and
     write every returned record under ``root``. Runs another sweep holds are not sent; on a
@@ -102,9 +101,7 @@ def run_on_cluster(
                 )
                 for chunk in chunks
             ]
-            bar = tqdm(
-                total=len(mine), desc=f"{dataset} {model} (dask)", unit="run", disable=not progress
-            )
+            bar = progress_bar(len(mine), f"{dataset} {model} (dask)", progress)
             try:
                 from distributed import as_completed
 

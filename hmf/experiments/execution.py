@@ -27,18 +27,17 @@ from __future__ import annotations
 
 import collections
 import os
-import sys
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import jax
-from tqdm import tqdm
 
 from hmf import registry
 from hmf.errors import Interrupted, RunsFailed, UsageError
 from hmf.experiments.distributed import run_on_cluster
 from hmf.experiments.pool import run_tasks
+from hmf.experiments.progress import progress_bar
 from hmf.experiments.records import (
     RecordError,
     clean_stale,
@@ -109,7 +108,7 @@ def sweep(
     root: Path | None = None,
     data_dir: str | None = None,
     workers: int | None = None,
-    progress: bool = True,
+    progress: bool | str = True,
     vectorize: bool = False,
     scheduler: str | None = None,
     max_members: int | None = None,
@@ -120,14 +119,15 @@ def sweep(
     ``reuse``: another profile with the same epoch caps and patience (``book`` for ``paper``)
     whose records count as done; the paths returned are theirs for those runs.
 
+    ``progress``: a bar at a terminal (``True``); ``"log"`` adds a line now and then elsewhere
+    (:func:`~hmf.experiments.progress.progress_bar`).
+
     ``vectorize``: train runs of one model shape together (models that are not gradient-trained
     run one at a time); on a GPU in one process unless ``workers`` says otherwise, on a CPU in
     one process per core. ``scheduler``: a Dask scheduler address; the runs go to that cluster
     instead of local processes. ``max_members``: cap on a vectorised batch.
     """
     vectorize = vectorize and registry.get(model).vectorizes
-    # A bar for people at a terminal; none in notebooks and logs, where it is only noise.
-    progress = progress and sys.stderr.isatty()
     root = Path(root or default_results_dir())
     seeds = list(seeds)
     runs = [(c, s) for c in grid for s in seeds]
@@ -199,7 +199,7 @@ def _run_local(
             for config, seed in chunks[index]:
                 discard_partial(record_path(root, profile, dataset, model, config, seed), pids)
 
-    with tqdm(total=len(jobs), desc=desc, unit="run", disable=not progress) as bar:
+    with progress_bar(len(jobs), desc, progress) as bar:
 
         def done(index, result: SweepOutcome):
             outcome.add(result)
