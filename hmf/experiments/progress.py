@@ -13,7 +13,7 @@ LOG_EVERY = 60.0  # seconds: a log gets at most one line this often, and one at 
 
 
 class _LogLines(tqdm):
-    """tqdm's count, elapsed time, time left and rate as whole lines: a log file or ``tail -f``
+    """tqdm's count, elapsed time and time left as whole lines: a log file or ``tail -f``
     shows carriage returns as one ever-growing line."""
 
     def display(self, msg=None, pos=None):  # tqdm's documented hook for other front ends
@@ -49,7 +49,6 @@ def progress_bar(total: int, desc: str, progress: bool | str) -> tqdm:
             delay=LOG_EVERY,
             miniters=1,
             leave=False,
-            bar_format="{desc}: {n_fmt}/{total_fmt} runs after {elapsed}, "
-            "about {remaining} left ({rate_fmt})",
+            bar_format="{desc}: {n_fmt}/{total_fmt} runs after {elapsed}, about {remaining} left",
         )
     return tqdm(total=total, desc=desc, unit="run", disable=not (progress and at_terminal))
